@@ -29,7 +29,12 @@ export type RunEvent =
       diff?: FileDiff;
       handler?: boolean;
     }
-  | { type: 'host-failed'; phase: string; host: string; error: { code: string; message: string; hint?: string } }
+  | {
+      type: 'host-failed';
+      phase: string;
+      host: string;
+      error: { code: string; message: string; hint?: string };
+    }
   | { type: 'phase-end'; phase: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string; host?: string }
   | { type: 'run-end'; recap: Recap; interrupted: boolean; durationMs: number };

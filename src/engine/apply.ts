@@ -1,0 +1,153 @@
+import pLimit from 'p-limit';
+import { InterruptedError, PgprovError } from '../core/errors.js';
+import type { EventSink, Recap } from '../core/events.js';
+import type { Transport } from '../transport/transport.js';
+import type { InventoryHost } from '../inventory/model.js';
+import { runHostPhase } from './host-run.js';
+import { acquireLock, describeHolder, releaseLock } from './lock.js';
+import type { RunPlan } from './plan.js';
+
+export interface ApplyOptions {
+  check: boolean;
+  diff: boolean;
+  /** Hosts worked on at once within a phase. */
+  forks: number;
+  sink: EventSink;
+  connect(host: InventoryHost): Promise<Transport>;
+  signal?: AbortSignal;
+  inventoryFile: string;
+}
+
+export interface ApplyResult {
+  recap: Recap;
+  failed: boolean;
+  interrupted: boolean;
+}
+
+/**
+ * Executes a plan: connect to every host (one connection each for the whole run), take each host's lock, then
+ * run the phases in order, hosts in parallel within a phase. A host that fails stops there; the others go on.
+ * Connection and lock problems are found before anything changes anywhere, so a run either starts whole or not
+ * at all.
+ */
+export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<ApplyResult> {
+  const started = Date.now();
+  const { sink } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  const recap: Recap = Object.fromEntries(
+    plan.hosts.map((h) => [h.name, { ok: 0, changed: 0, failed: 0, skipped: 0, roundTrips: 0 }]),
+  );
+  sink({
+    type: 'run-start',
+    inventory: options.inventoryFile,
+    check: options.check,
+    hosts: plan.hosts.map((h) => h.name),
+    phases: plan.phases.map((p) => p.name),
+  });
+  const transports = new Map<string, Transport>();
+  const locked: Transport[] = [];
+  const failedHosts = new Set<string>();
+  const fail = (phase: string, host: string, error: unknown) => {
+    failedHosts.add(host);
+    const r = recap[host];
+    if (r) {
+      r.failed++;
+      r.error = errorMessage(error);
+    }
+    const e = error instanceof PgprovError ? error : undefined;
+    sink({
+      type: 'host-failed',
+      phase,
+      host,
+      error: {
+        code: e?.code ?? 'E_INTERNAL',
+        message: errorMessage(error),
+        ...(e?.hint ? { hint: e.hint } : {}),
+      },
+    });
+  };
+
+  try {
+    // Reach every host first, and lock it: nothing changes anywhere unless all can be reached and locked.
+    const limit = pLimit(Math.max(1, options.forks));
+    const holder = describeHolder();
+    await Promise.all(
+      plan.hosts.map((h) =>
+        limit(async () => {
+          try {
+            const t = await options.connect(h);
+            transports.set(h.name, t);
+            if (!options.check) {
+              await acquireLock(t, holder);
+              locked.push(t);
+            }
+          } catch (error) {
+            fail('connect', h.name, error);
+          }
+        }),
+      ),
+    );
+    if (failedHosts.size > 0) {
+      sink({
+        type: 'log',
+        level: 'warn',
+        message: 'nothing was applied: not every host could be reached and locked',
+      });
+      return await finish();
+    }
+
+    for (const phase of plan.phases) {
+      if (signal.aborted) break;
+      sink({ type: 'phase-start', phase: phase.name, hosts: phase.hosts.map((h) => h.host.name) });
+      await Promise.all(
+        phase.hosts.map((hostPlan) =>
+          limit(async () => {
+            const name = hostPlan.host.name;
+            if (failedHosts.has(name) || signal.aborted) {
+              (recap[name] as Recap[string]).skipped += hostPlan.tasks.length;
+              return;
+            }
+            sink({ type: 'host-start', phase: phase.name, host: name });
+            try {
+              await runHostPhase(transports.get(name) as Transport, hostPlan, recap[name] as Recap[string], {
+                phase: phase.name,
+                check: options.check,
+                diff: options.diff,
+                masker: plan.masker,
+                sink,
+                signal,
+              });
+            } catch (error) {
+              fail(phase.name, name, error);
+            }
+          }),
+        ),
+      );
+      sink({ type: 'phase-end', phase: phase.name });
+    }
+    return await finish();
+  } finally {
+    // Only reached with work left when something threw past the per-host handlers (a bug): still unlock.
+    await Promise.all(locked.map((t) => releaseLock(t).catch(() => undefined)));
+    for (const t of transports.values()) await t.close().catch(() => undefined);
+  }
+
+  /** Releases locks and connections, then reports the recap (with the final round-trip counts). */
+  async function finish(): Promise<ApplyResult> {
+    await Promise.all(locked.splice(0).map((t) => releaseLock(t).catch(() => undefined)));
+    for (const [name, t] of transports) {
+      const r = recap[name];
+      if (r) r.roundTrips = t.roundTrips;
+      await t.close().catch(() => undefined);
+    }
+    transports.clear();
+    const interrupted = signal.aborted;
+    sink({ type: 'run-end', recap, interrupted, durationMs: Date.now() - started });
+    return { recap, failed: failedHosts.size > 0, interrupted };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof InterruptedError) return 'interrupted';
+  return error instanceof Error ? error.message : String(error);
+}

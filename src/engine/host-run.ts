@@ -1,0 +1,103 @@
+import { RemoteCommandError, tail } from '../core/errors.js';
+import type { EventSink, HostRecap } from '../core/events.js';
+import type { Masker } from '../core/secret.js';
+import type { GatheredFacts } from '../facts/fact.js';
+import type { OpEnv, Plan, Step } from '../ops/operation.js';
+import type { Transport } from '../transport/transport.js';
+import { gather } from './gather.js';
+import type { HostPlan, HostTask } from './plan.js';
+
+export interface HostRunOptions {
+  phase: string;
+  check: boolean;
+  diff: boolean;
+  masker: Masker;
+  sink: EventSink;
+  /** Checked between tasks: once aborted, no further task starts. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs one host's tasks for one phase. Facts for every task are gathered in one probe; after a task changes
+ * something, later tasks re-gather their own facts first, so each plan is made against the host as it is now.
+ * `--check` takes the same path and stops short of executing the steps: the plan shown is the plan applied.
+ */
+export async function runHostPhase(
+  transport: Transport,
+  plan: HostPlan,
+  recap: HostRecap,
+  options: HostRunOptions,
+): Promise<void> {
+  const { phase, sink } = options;
+  const host = plan.host.name;
+  const env: OpEnv = { host, diff: options.diff, masker: options.masker };
+  let facts: GatheredFacts = await gather(
+    transport,
+    plan.tasks.flatMap((t) => t.op.facts(t.args, env)),
+  );
+  let dirty = false;
+  const notified = new Map<string, string>();
+
+  const runTask = async (task: HostTask, handler: boolean, why?: string): Promise<void> => {
+    sink({ type: 'task-start', phase, host, task: task.name });
+    const requests = task.op.facts(task.args, env);
+    if (dirty || !requests.every((r) => facts.has(r))) facts = await gather(transport, requests);
+    const result: Plan = task.op.plan(task.args, facts, env);
+    const reason = handler ? `${result.reason} (notified by ${why})` : result.reason;
+    const commands = result.changed ? result.steps.map(describeStep) : [];
+    if (result.changed && !options.check) {
+      for (const step of result.steps) await execute(transport, step, task, options.masker);
+      dirty = true;
+    }
+    if (result.changed) {
+      recap.changed++;
+      for (const n of task.notify) if (!notified.has(n)) notified.set(n, task.name);
+    } else recap.ok++;
+    sink({
+      type: 'task-result',
+      phase,
+      host,
+      task: task.name,
+      status: result.changed ? 'changed' : 'ok',
+      message: options.masker.mask(reason),
+      commands,
+      ...(result.changed && result.diff ? { diff: result.diff } : {}),
+      ...(handler ? { handler: true } : {}),
+    });
+  };
+
+  for (const task of plan.tasks) {
+    if (options.signal.aborted) return;
+    await runTask(task, false);
+  }
+  // Handlers run once per host, after the phase's tasks, in the order the role defines them.
+  for (const [name, handler] of plan.handlers) {
+    if (options.signal.aborted) return;
+    const by = notified.get(name);
+    if (by !== undefined) await runTask(handler, true, `'${by}'`);
+  }
+}
+
+function describeStep(step: Step): string {
+  return step.kind === 'exec'
+    ? step.command.display()
+    : `write ${step.file.path} (owner ${step.file.owner}:${step.file.group}, mode ${step.file.mode})`;
+}
+
+async function execute(transport: Transport, step: Step, task: HostTask, masker: Masker): Promise<void> {
+  const become = task.become === undefined ? {} : { become: task.become };
+  if (step.kind === 'put') {
+    await transport.put(step.file, become);
+    return;
+  }
+  const result = await transport.exec(step.command, become);
+  if (result.code !== 0) {
+    throw new RemoteCommandError(
+      transport.host,
+      masker.mask(step.command.display()),
+      result.code,
+      masker.mask(tail(result.stderr || result.stdout)),
+      { step: task.name },
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { sh } from '../core/command.js';
+import { defineFact } from './fact.js';
+
+export interface UnitState {
+  /** 'loaded', 'not-found', 'masked', ... */
+  load: string;
+  /** 'active', 'inactive', 'failed', 'activating', ... */
+  active: string;
+  /** 'enabled', 'disabled', 'static', 'masked', '' ... */
+  unitFile: string;
+  needDaemonReload: boolean;
+}
+
+export const unitFact = defineFact<{ name: string }, UnitState>({
+  name: 'unit',
+  key: ({ name }) => name,
+  command: ({ name }) =>
+    sh`systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- ${name}`,
+  parse: ({ stdout }) => {
+    const props = Object.fromEntries(
+      stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+    );
+    return {
+      load: props.LoadState ?? 'not-found',
+      active: props.ActiveState ?? 'inactive',
+      unitFile: props.UnitFileState ?? '',
+      needDaemonReload: props.NeedDaemonReload === 'yes',
+    };
+  },
+});

@@ -1,0 +1,55 @@
+import { sh } from '../core/command.js';
+import { request } from '../facts/fact.js';
+import { unitFact } from '../facts/systemd.js';
+import { change, defineOperation, exec, noChange, type Step } from './operation.js';
+
+export interface ServiceArgs {
+  name: string;
+  /** started/stopped are states; restarted/reloaded are actions (used by handlers) and always run. */
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+}
+
+export const serviceOp = defineOperation<ServiceArgs>({
+  module: 'service',
+  facts: ({ name }) => [request(unitFact, { name })],
+  plan: ({ name, state, enabled }, facts) => {
+    const unit = facts.get(unitFact, { name });
+    const steps: Step[] = [];
+    const why: string[] = [];
+    if (unit.needDaemonReload) {
+      steps.push(exec(sh`systemctl daemon-reload`));
+      why.push('unit files changed on disk (daemon-reload)');
+    }
+    if (enabled === true && unit.unitFile !== 'enabled' && unit.unitFile !== 'static') {
+      steps.push(exec(sh`systemctl enable -- ${name}`));
+      why.push(`enable ${name}`);
+    } else if (enabled === false && unit.unitFile === 'enabled') {
+      steps.push(exec(sh`systemctl disable -- ${name}`));
+      why.push(`disable ${name}`);
+    }
+    if (state === 'started' && unit.active !== 'active') {
+      steps.push(exec(sh`systemctl start -- ${name}`));
+      why.push(`start ${name} (was ${unit.load === 'not-found' ? 'not installed' : unit.active})`);
+    } else if (state === 'stopped' && unit.active !== 'inactive' && unit.active !== 'failed') {
+      steps.push(exec(sh`systemctl stop -- ${name}`));
+      why.push(`stop ${name}`);
+    } else if (state === 'restarted') {
+      steps.push(exec(sh`systemctl restart -- ${name}`));
+      why.push(`restart ${name}`);
+    } else if (state === 'reloaded') {
+      steps.push(
+        exec(unit.active === 'active' ? sh`systemctl reload -- ${name}` : sh`systemctl start -- ${name}`),
+      );
+      why.push(unit.active === 'active' ? `reload ${name}` : `start ${name} (was ${unit.active})`);
+    }
+    if (steps.length === 0) {
+      const parts = [
+        state === 'stopped' ? 'stopped' : state === 'started' ? 'running' : '',
+        enabled === undefined ? '' : enabled ? 'enabled' : 'disabled',
+      ];
+      return noChange(`${name} is ${parts.filter(Boolean).join(' and ') || unit.active}`);
+    }
+    return change(why.join('; '), steps);
+  },
+});

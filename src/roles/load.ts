@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError, type InputIssue } from '../core/errors.js';
+import { schemaValidator, validateSource } from '../core/schema.js';
+import { parseYaml, type YamlSource } from '../core/yaml-source.js';
+import { MODULES, type ModuleName, type Phase, type Project, type Role, type Task } from './model.js';
+
+/** Where pgprov's own roles/, templates/ and schemas/ live (two levels above this file, in src/ or dist/). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const HINT_TASK = 'see schemas/role.schema.json for the modules and their arguments';
+
+/** Loads roles/site.yaml and every role it names; all problems are reported together. */
+export async function loadProject(root = PROJECT_ROOT): Promise<Project> {
+  const issues: InputIssue[] = [];
+  const sitePath = join(root, 'roles', 'site.yaml');
+  const site = await readSource(sitePath, issues);
+  const phases: Phase[] = [];
+  if (site) {
+    issues.push(
+      ...validateSource(
+        schemaValidator(join(root, 'schemas', 'site.schema.json')),
+        site,
+        'each phase needs phase, hosts and roles',
+      ),
+    );
+    if (issues.length === 0) phases.push(...(site.value as Phase[]));
+  }
+  const roles = new Map<string, Role>();
+  for (const name of new Set(phases.flatMap((p) => p.roles))) {
+    const role = await loadRole(root, name, issues);
+    if (role) roles.set(name, role);
+  }
+  if (issues.length > 0) throw new InputError(`pgprov's roles have ${issues.length} problem(s)`, issues);
+  return { root, phases, roles, templatesDir: join(root, 'templates') };
+}
+
+async function loadRole(root: string, name: string, issues: InputIssue[]): Promise<Role | undefined> {
+  const dir = join(root, 'roles', name);
+  if (!existsSync(join(dir, 'tasks.yaml'))) {
+    issues.push({
+      file: join(root, 'roles', 'site.yaml'),
+      message: `role '${name}' has no ${dir}/tasks.yaml`,
+    });
+    return undefined;
+  }
+  const tasks = await loadTaskList(root, name, join(dir, 'tasks.yaml'), issues);
+  const handlers = existsSync(join(dir, 'handlers.yaml'))
+    ? await loadTaskList(root, name, join(dir, 'handlers.yaml'), issues)
+    : [];
+  let defaults: Record<string, unknown> = {};
+  if (existsSync(join(dir, 'defaults.yaml'))) {
+    const source = await readSource(join(dir, 'defaults.yaml'), issues);
+    const value = source?.value ?? {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      issues.push({ file: join(dir, 'defaults.yaml'), message: 'defaults must be a map of variable: value' });
+    } else defaults = value as Record<string, unknown>;
+  }
+  const handlerNames = new Set(handlers.map((h) => h.name));
+  for (const task of tasks) {
+    for (const n of task.notify) {
+      if (!handlerNames.has(n)) {
+        issues.push({
+          ...task.source,
+          message: `task '${task.name}' notifies '${n}', which is not a handler of role ${name}`,
+          hint: `define it in roles/${name}/handlers.yaml or fix the name (known: ${[...handlerNames].join(', ') || 'none'})`,
+        });
+      }
+    }
+  }
+  return { name, tasks, handlers, defaults };
+}
+
+async function loadTaskList(root: string, role: string, file: string, issues: InputIssue[]): Promise<Task[]> {
+  const source = await readSource(file, issues);
+  if (!source) return [];
+  const schemaIssues = validateSource(
+    schemaValidator(join(root, 'schemas', 'role.schema.json')),
+    source,
+    HINT_TASK,
+  );
+  issues.push(...schemaIssues);
+  if (schemaIssues.length > 0 || !Array.isArray(source.value)) return [];
+  const tasks: Task[] = [];
+  source.value.forEach((raw: Record<string, unknown>, index: number) => {
+    const location = source.locate([index]);
+    const modules = Object.keys(raw).filter((k): k is ModuleName =>
+      (MODULES as readonly string[]).includes(k),
+    );
+    if (modules.length !== 1) {
+      issues.push({
+        ...location,
+        path: String(index),
+        message: `task '${String(raw.name)}' names ${modules.length === 0 ? 'no module' : `${modules.length} modules (${modules.join(', ')})`}`,
+        hint: `give exactly one of: ${MODULES.join(', ')}`,
+      });
+      return;
+    }
+    const module = modules[0] as ModuleName;
+    if (
+      (module === 'template' || module === 'copy') &&
+      typeof (raw[module] as { src?: unknown }).src === 'string'
+    ) {
+      const src = (raw[module] as { src: string }).src;
+      const base = module === 'template' ? join(root, 'templates') : join(root, 'roles', role, 'files');
+      if (!src.includes('{{') && !existsSync(join(base, src))) {
+        issues.push({
+          ...source.locate([index, module, 'src']),
+          message: `${module} source ${join(base, src)} does not exist`,
+        });
+      }
+    }
+    tasks.push({
+      role,
+      name: raw.name as string,
+      module,
+      args: raw[module] as Record<string, unknown>,
+      tags: list(raw.tags),
+      notify: list(raw.notify),
+      ...(typeof raw.when === 'string' ? { when: raw.when } : {}),
+      ...(typeof raw.become === 'boolean' ? { become: raw.become } : {}),
+      source: location,
+    });
+  });
+  return tasks;
+}
+
+async function readSource(file: string, issues: InputIssue[]): Promise<YamlSource | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    issues.push({ file, message: `cannot read: ${(error as Error).message}` });
+    return undefined;
+  }
+  const parsed = parseYaml(file, text);
+  issues.push(...parsed.issues);
+  return parsed.source;
+}
+
+const list = (v: unknown): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];

@@ -1,0 +1,54 @@
+import type { SourceLocation } from '../core/errors.js';
+
+export const MODULES = [
+  'package',
+  'directory',
+  'file',
+  'template',
+  'copy',
+  'user',
+  'group',
+  'service',
+  'command',
+  'certificate',
+] as const;
+
+export type ModuleName = (typeof MODULES)[number];
+
+/** One task of a role as written in YAML, validated but not yet rendered for a host. */
+export interface Task {
+  role: string;
+  name: string;
+  module: ModuleName;
+  /** The module's arguments as written; strings may hold {{ variables }}. */
+  args: Record<string, unknown>;
+  /** Tags as written plus the role's name and its phase's name (added when the phase is built). */
+  tags: string[];
+  notify: string[];
+  when?: string;
+  /** Execution option, kept apart from arguments: run this task with sudo (default: the host's become). */
+  become?: boolean;
+  source: SourceLocation;
+}
+
+export interface Role {
+  name: string;
+  tasks: Task[];
+  handlers: Task[];
+  defaults: Record<string, unknown>;
+}
+
+/** A phase runs some roles on one inventory group; phases run in order. */
+export interface Phase {
+  name: string;
+  hosts: string;
+  roles: string[];
+}
+
+/** Everything pgprov ships: phases, roles and the templates folder. */
+export interface Project {
+  root: string;
+  phases: Phase[];
+  roles: Map<string, Role>;
+  templatesDir: string;
+}

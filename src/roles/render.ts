@@ -1,0 +1,103 @@
+import Handlebars from 'handlebars';
+import { isSecret } from '../core/secret.js';
+
+/**
+ * Templates are rendered on the controller with Handlebars in strict mode (a missing variable is an error, not an
+ * empty string) and without HTML escaping (these are config files, not web pages).
+ */
+const hb = Handlebars.create();
+
+hb.registerHelper('join', (items: unknown, separator: unknown) =>
+  Array.isArray(items) ? items.join(typeof separator === 'string' ? separator : ',') : '',
+);
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
+hb.registerHelper('lookup_or', (obj: unknown, key: unknown, fallback: unknown) =>
+  obj && typeof obj === 'object' && typeof key === 'string' && key in obj
+    ? (obj as Record<string, unknown>)[key]
+    : fallback,
+);
+
+const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+/** A template problem: where (line, column if known) and what. */
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Renders template text with variables; Secrets inside the variables are revealed (callers mask output). */
+export function renderTemplate(key: string, text: string, vars: Record<string, unknown>): string {
+  let template = cache.get(key);
+  try {
+    if (!template) {
+      template = hb.compile(text, { strict: true, noEscape: true });
+      cache.set(key, template);
+    }
+    return template(revealAll(vars));
+  } catch (error) {
+    const message = (error as Error).message;
+    const pos = /(?:on line (\d+)|- (\d+):(\d+))/.exec(message);
+    const line = pos ? Number(pos[1] ?? pos[2]) : undefined;
+    const column = pos?.[3] ? Number(pos[3]) + 1 : undefined;
+    const what = /"([^"]+)" not defined/.exec(message);
+    throw new TemplateError(
+      what ? `variable '${what[1]}' is not defined` : (message.split('\n')[0] ?? message),
+      line,
+      column,
+    );
+  }
+}
+
+/** Whether a string holds template syntax and so needs rendering. */
+export const isTemplated = (text: string): boolean => text.includes('{{');
+
+function revealAll(value: unknown): unknown {
+  if (isSecret(value)) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealAll);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealAll(v)]));
+  }
+  return value;
+}
+
+/**
+ * Variables may refer to other variables (`etcd_data_dir: /var/lib/etcd/{{cluster_name}}`), as in Ansible.
+ * Resolves them until stable; a cycle or a missing variable is an error naming the variable.
+ */
+export function resolveVarReferences(vars: Record<string, unknown>): Record<string, unknown> {
+  let current = vars;
+  for (let round = 0; round < 8; round++) {
+    let changed = false;
+    const next: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(current)) {
+      next[name] = mapStrings(value, (text) => {
+        if (!isTemplated(text)) return text;
+        try {
+          const out = renderTemplate(`var:${text}`, text, current);
+          if (out !== text) changed = true;
+          return out;
+        } catch (error) {
+          throw new TemplateError(`in variable '${name}': ${(error as Error).message}`);
+        }
+      });
+    }
+    current = next;
+    if (!changed) return current;
+  }
+  throw new TemplateError('variables refer to each other in a cycle');
+}
+
+function mapStrings(value: unknown, fn: (text: string) => string): unknown {
+  if (typeof value === 'string') return fn(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
+  }
+  return value;
+}

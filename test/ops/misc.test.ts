@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/core/secret.js';
+import { fileFact } from '../../src/facts/file.js';
+import { checkFact, existsFact } from '../../src/facts/shell.js';
+import { groupFact, userFact } from '../../src/facts/user.js';
+import { certificateOp } from '../../src/ops/certificate.js';
+import { commandOp } from '../../src/ops/command.js';
+import { directoryOp } from '../../src/ops/directory.js';
+import { groupOp, userOp } from '../../src/ops/user.js';
+import { env, recorded } from '../support/facts.js';
+
+const display = (plan: { changed: boolean; steps?: unknown[] }) =>
+  plan.changed
+    ? (plan.steps as { kind: string; command?: { display(): string } }[]).map(
+        (s) => s.command?.display() ?? s.kind,
+      )
+    : [];
+
+describe('directory operation', () => {
+  const args = { path: '/var/lib/etcd/x y', owner: 'etcd', group: 'etcd', mode: '0700' };
+  it('creates with quoting', () => {
+    const plan = directoryOp.plan(args, recorded([fileFact, { path: args.path }, 'absent']), env());
+    expect(display(plan)).toEqual(["install -d -m 0700 -o etcd -g etcd -- '/var/lib/etcd/x y'"]);
+  });
+  it('is up to date', () => {
+    const plan = directoryOp.plan(
+      args,
+      recorded([fileFact, { path: args.path }, 'directory|700|etcd|etcd|4096\n']),
+      env(),
+    );
+    expect(plan).toEqual({ changed: false, reason: 'directory /var/lib/etcd/x y is up to date' });
+  });
+  it('fixes the mode', () => {
+    const plan = directoryOp.plan(
+      args,
+      recorded([fileFact, { path: args.path }, 'directory|755|etcd|etcd|4096\n']),
+      env(),
+    );
+    expect(plan.changed && plan.reason).toBe('fix directory /var/lib/etcd/x y: mode 0755 -> 0700');
+  });
+  it('refuses to replace a file with a directory', () => {
+    const plan = directoryOp.plan(
+      args,
+      recorded([fileFact, { path: args.path }, 'regular file|644|root|root|3\nabc  x\n']),
+      env(),
+    );
+    expect(plan.changed && plan.reason).toContain('refusing to replace it');
+  });
+});
+
+describe('user and group operations', () => {
+  it('creates a system user', () => {
+    const plan = userOp.plan(
+      { name: 'etcd', system: true, groups: [] },
+      recorded([userFact, { name: 'etcd' }, '', 2]),
+      env(),
+    );
+    expect(display(plan)).toEqual(['useradd --user-group --system -- etcd']);
+  });
+  it('adds missing groups only', () => {
+    const facts = recorded([
+      userFact,
+      { name: 'postgres' },
+      'postgres:x:108:114::/var/lib/postgresql:/bin/bash\npostgres ssl-cert\n',
+    ]);
+    const plan = userOp.plan({ name: 'postgres', system: true, groups: ['ssl-cert', 'etcd'] }, facts, env());
+    expect(display(plan)).toEqual(['usermod --append --groups etcd -- postgres']);
+  });
+  it('group exists', () => {
+    expect(
+      groupOp.plan(
+        { name: 'etcd', system: true },
+        recorded([groupFact, { name: 'etcd' }, 'etcd:x:999:\n']),
+        env(),
+      ).changed,
+    ).toBe(false);
+  });
+});
+
+describe('command operation', () => {
+  it('skips when creates exists', () => {
+    const facts = recorded([existsFact, { path: '/x' }, '', 0]);
+    expect(commandOp.plan({ cmd: 'make-x', creates: '/x' }, facts, env())).toEqual({
+      changed: false,
+      reason: '/x exists',
+    });
+  });
+  it('runs when unless fails', () => {
+    const facts = recorded([checkFact, { script: 'test -f /y' }, '', 1]);
+    const plan = commandOp.plan({ cmd: 'touch /y', unless: 'test -f /y' }, facts, env());
+    expect(plan.changed && plan.reason).toBe('run (check failed: test -f /y)');
+    expect(display(plan)).toEqual(['touch /y']);
+  });
+  it('an unguarded command always runs and says so', () => {
+    expect(commandOp.plan({ cmd: 'true' }, recorded(), env())).toMatchObject({
+      changed: true,
+      reason: 'run (no guard: always runs)',
+    });
+  });
+});
+
+describe('certificate operation', () => {
+  const files = [
+    { path: '/etc/etcd/pki/ca.crt', content: 'CA', owner: 'etcd', group: 'etcd', mode: '0644' },
+    {
+      path: '/etc/etcd/pki/pg1.key',
+      content: new Secret('KEY-MATERIAL'),
+      owner: 'etcd',
+      group: 'etcd',
+      mode: '0600',
+    },
+  ];
+  it('uploads only the files that differ', () => {
+    const facts = recorded(
+      [
+        fileFact,
+        { path: files[0]!.path },
+        'regular file|644|etcd|etcd|2\n' +
+          '0f2b0e1b3c0b5b3a4ed4dd5a4d3c5ba7b5cb7e2d0d53c76fc3d0e6e0b5c4f0c1  x\n',
+      ],
+      [fileFact, { path: files[1]!.path }, 'absent\n'],
+    );
+    const plan = certificateOp.plan({ label: 'pg1', files }, facts, env());
+    expect(plan.changed).toBe(true);
+    if (!plan.changed) return;
+    expect(plan.reason).toContain('create /etc/etcd/pki/pg1.key');
+    expect(JSON.stringify(plan)).not.toContain('KEY-MATERIAL');
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { unitFact } from '../../src/facts/systemd.js';
+import { serviceOp } from '../../src/ops/service.js';
+import { env, recorded } from '../support/facts.js';
+
+const unit = (active: string, file: string, reload = 'no') =>
+  recorded([
+    unitFact,
+    { name: 'etcd' },
+    `LoadState=loaded\nActiveState=${active}\nUnitFileState=${file}\nNeedDaemonReload=${reload}\n`,
+  ]);
+const cmds = (plan: ReturnType<typeof serviceOp.plan>) =>
+  plan.changed ? plan.steps.map((s) => (s.kind === 'exec' ? s.command.display() : '')) : [];
+
+describe('service operation', () => {
+  it('starts and enables a stopped, disabled service', () => {
+    const plan = serviceOp.plan(
+      { name: 'etcd', state: 'started', enabled: true },
+      unit('inactive', 'disabled'),
+      env(),
+    );
+    expect(cmds(plan)).toEqual(['systemctl enable -- etcd', 'systemctl start -- etcd']);
+    expect(plan.changed && plan.reason).toBe('enable etcd; start etcd (was inactive)');
+  });
+
+  it('does nothing for a running, enabled service', () => {
+    expect(
+      serviceOp.plan({ name: 'etcd', state: 'started', enabled: true }, unit('active', 'enabled'), env()),
+    ).toEqual({
+      changed: false,
+      reason: 'etcd is running and enabled',
+    });
+  });
+
+  it('reloads systemd first when a unit file changed on disk', () => {
+    const plan = serviceOp.plan({ name: 'etcd', state: 'started' }, unit('active', 'enabled', 'yes'), env());
+    expect(cmds(plan)).toEqual(['systemctl daemon-reload']);
+  });
+
+  it('always restarts when asked to (handlers)', () => {
+    expect(
+      cmds(serviceOp.plan({ name: 'etcd', state: 'restarted' }, unit('active', 'enabled'), env())),
+    ).toEqual(['systemctl restart -- etcd']);
+  });
+
+  it('says when a unit is not installed yet (check mode before the package)', () => {
+    const facts = recorded([
+      unitFact,
+      { name: 'etcd' },
+      'LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n',
+    ]);
+    const plan = serviceOp.plan({ name: 'etcd', state: 'started' }, facts, env());
+    expect(plan.changed && plan.reason).toBe('start etcd (was not installed)');
+  });
+});
