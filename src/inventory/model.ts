@@ -15,10 +15,15 @@ export interface HostConnection {
 
 export interface InventoryHost {
   name: string;
+  /** With defaults applied; extra vars (`-e ssh_user=...`) count here too. */
   connection: HostConnection;
   /** Groups the host belongs to, directly or through `children:`, plus `all`. Sorted. */
   groups: string[];
-  /** Group vars (all < parent groups < child groups; inventory file < group_vars/) < host vars (file < host_vars/). */
+  /**
+   * Group vars (all < parent groups < child groups; inventory file < group_vars/) < host vars (file < host_vars/),
+   * without role defaults or extra vars: add those with resolveHostVars (precedence.ts). A connection variable
+   * set under one name is present under both (`ansible_user` and `ssh_user`).
+   */
   vars: Vars;
 }
 

@@ -1,0 +1,59 @@
+/*
+ * Generated from schemas/inventory.schema.json ($defs/vars) by `npm run gen:types`. Do not edit by hand:
+ * change the schema and run `npm run gen:types`.
+ */
+
+/**
+ * Variables of a group or host (and the content of group_vars/ and host_vars/ files). Only pgprov's own variables are typed; any other variable is allowed.
+ */
+export interface PgprovVars {
+  /**
+   * Address (IP or DNS name) to connect to over SSH. Same as `address`. Default: the host name.
+   */
+  ansible_host?: string;
+  /**
+   * Address (IP or DNS name) to connect to over SSH. Same as `ansible_host`. Default: the host name.
+   */
+  address?: string;
+  /**
+   * SSH port. Same as `ssh_port`. Default: 22.
+   */
+  ansible_port?: number;
+  /**
+   * SSH port. Same as `ansible_port`. Default: 22.
+   */
+  ssh_port?: number;
+  /**
+   * User to log in as. Same as `ssh_user`. Default: root.
+   */
+  ansible_user?: string;
+  /**
+   * User to log in as. Same as `ansible_user`. Default: root.
+   */
+  ssh_user?: string;
+  /**
+   * Private key for SSH; a relative path is resolved against the inventory file's folder, `~/` against the home folder. Same as `ssh_private_key_file`.
+   */
+  ansible_ssh_private_key_file?: string;
+  /**
+   * Private key for SSH; a relative path is resolved against the inventory file's folder, `~/` against the home folder. Same as `ansible_ssh_private_key_file`.
+   */
+  ssh_private_key_file?: string;
+  /**
+   * Run commands through sudo. Same as `become`. Default: true unless the user is root.
+   */
+  ansible_become?: boolean;
+  /**
+   * Run commands through sudo. Same as `ansible_become`. Default: true unless the user is root.
+   */
+  become?: boolean;
+  /**
+   * known_hosts file used to verify SSH host keys, for the whole inventory (set it under all.vars). Default: `<inventory dir>/.pgprov/<inventory name>/known_hosts`.
+   */
+  pgprov_known_hosts?: string;
+  /**
+   * Name of the cluster (Patroni scope; also used in etcd keys and file names).
+   */
+  cluster_name?: string;
+  [k: string]: unknown;
+}
