@@ -13,7 +13,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HINT_TASK = 'see schemas/role.schema.json for the modules and their arguments';
 
 /** Loads roles/site.yaml and every role it names; all problems are reported together. */
-export async function loadProject(root = PROJECT_ROOT): Promise<Project> {
+export async function loadProject(root = PROJECT_ROOT, schemasDir = join(PROJECT_ROOT, 'schemas')): Promise<Project> {
   const issues: InputIssue[] = [];
   const sitePath = join(root, 'roles', 'site.yaml');
   const site = await readSource(sitePath, issues);
@@ -21,23 +21,27 @@ export async function loadProject(root = PROJECT_ROOT): Promise<Project> {
   if (site) {
     issues.push(
       ...validateSource(
-        schemaValidator(join(root, 'schemas', 'site.schema.json')),
+        schemaValidator(join(schemasDir, 'site.schema.json')),
         site,
         'each phase needs phase, hosts and roles',
       ),
     );
-    if (issues.length === 0) phases.push(...(site.value as Phase[]));
+    if (issues.length === 0) {
+      for (const p of site.value as { phase: string; hosts: string; roles: string[] }[]) {
+        phases.push({ name: p.phase, hosts: p.hosts, roles: p.roles });
+      }
+    }
   }
   const roles = new Map<string, Role>();
   for (const name of new Set(phases.flatMap((p) => p.roles))) {
-    const role = await loadRole(root, name, issues);
+    const role = await loadRole(root, schemasDir, name, issues);
     if (role) roles.set(name, role);
   }
   if (issues.length > 0) throw new InputError(`pgprov's roles have ${issues.length} problem(s)`, issues);
   return { root, phases, roles, templatesDir: join(root, 'templates') };
 }
 
-async function loadRole(root: string, name: string, issues: InputIssue[]): Promise<Role | undefined> {
+async function loadRole(root: string, schemasDir: string, name: string, issues: InputIssue[]): Promise<Role | undefined> {
   const dir = join(root, 'roles', name);
   if (!existsSync(join(dir, 'tasks.yaml'))) {
     issues.push({
@@ -46,9 +50,9 @@ async function loadRole(root: string, name: string, issues: InputIssue[]): Promi
     });
     return undefined;
   }
-  const tasks = await loadTaskList(root, name, join(dir, 'tasks.yaml'), issues);
+  const tasks = await loadTaskList(root, schemasDir, name, join(dir, 'tasks.yaml'), issues);
   const handlers = existsSync(join(dir, 'handlers.yaml'))
-    ? await loadTaskList(root, name, join(dir, 'handlers.yaml'), issues)
+    ? await loadTaskList(root, schemasDir, name, join(dir, 'handlers.yaml'), issues)
     : [];
   let defaults: Record<string, unknown> = {};
   if (existsSync(join(dir, 'defaults.yaml'))) {
@@ -73,11 +77,11 @@ async function loadRole(root: string, name: string, issues: InputIssue[]): Promi
   return { name, tasks, handlers, defaults };
 }
 
-async function loadTaskList(root: string, role: string, file: string, issues: InputIssue[]): Promise<Task[]> {
+async function loadTaskList(root: string, schemasDir: string, role: string, file: string, issues: InputIssue[]): Promise<Task[]> {
   const source = await readSource(file, issues);
   if (!source) return [];
   const schemaIssues = validateSource(
-    schemaValidator(join(root, 'schemas', 'role.schema.json')),
+    schemaValidator(join(schemasDir, 'role.schema.json')),
     source,
     HINT_TASK,
   );

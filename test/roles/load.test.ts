@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+import { loadProject } from '../../src/roles/load.js';
+
+const fixture = join(import.meta.dirname, '..', 'fixtures', 'roles', 'bad');
+
+async function problems(): Promise<string[]> {
+  try {
+    await loadProject(fixture);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return e.issues.map((i) => `${i.file.replace(fixture, '')}:${i.line ?? '-'} ${i.path ?? ''} ${i.message} | ${i.hint ?? ''}`);
+  }
+  throw new Error('expected the broken roles to be rejected');
+}
+
+describe('loading roles', () => {
+  it('loads the shipped roles', async () => {
+    const project = await loadProject();
+    expect([...project.roles.keys()]).toEqual(['certificates', 'etcd']);
+    expect(project.roles.get('etcd')?.handlers.map((h) => h.name)).toEqual(['restart etcd']);
+  });
+
+  it('reports every problem at once with file, line and what to do', async () => {
+    const found = await problems();
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/roles\/broken\/tasks\.yaml:2 0\.directory\.mode must be string/),
+        expect.stringMatching(/^\/roles\/broken\/tasks\.yaml:5 1\.package\.stat unknown key 'stat'/),
+        expect.stringMatching(/^\/roles\/syntax\/tasks\.yaml:3 +YAML syntax error/),
+        expect.stringMatching(/role 'missing' has no/),
+      ]),
+    );
+  });
+
+  it('explains a task with two modules and a notify without a handler', async () => {
+    const found = await problems();
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "/roles/semantic/tasks.yaml:1 0 task 'two modules' names 2 modules (package, service) | give exactly one of: package, directory, file, template, copy, user, group, service, command, certificate",
+        "/roles/semantic/tasks.yaml:5 1 task 'unknown handler' notifies 'restart y', which is not a handler of role semantic | define it in roles/semantic/handlers.yaml or fix the name (known: restart x)",
+      ]),
+    );
+  });
+});
