@@ -1,6 +1,7 @@
 import { InputError, type InputIssue, UsageError } from '../core/errors.js';
 import { Masker } from '../core/secret.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
+import { resolveHostVars } from '../inventory/precedence.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import type { Project, Task } from '../roles/model.js';
@@ -157,9 +158,7 @@ export function hostVars(inventory: Inventory, host: InventoryHost, defaults: Va
     ]),
   );
   return {
-    ...defaults,
-    ...host.vars,
-    ...extraVars,
+    ...resolveHostVars({ roleDefaults: defaults, host, extraVars }),
     inventory_hostname: host.name,
     host: { name: host.name, address: host.connection.address, groups: host.groups },
     groups,

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import type { EventSink } from '../core/events.js';
+import { runApply } from '../engine/run.js';
+import { parseExtraVars } from '../inventory/extra-vars.js';
+import { collectList, collectRepeat, positiveInt } from './options.js';
+import { EXIT } from './report.js';
+import { type Output, rendererFor } from './output.js';
+
+interface ApplyFlags {
+  tags?: string[];
+  skipTags?: string[];
+  limit?: string[];
+  extraVars?: string[];
+  check?: boolean;
+  diff?: boolean;
+  forks: number;
+  json?: boolean;
+  plain?: boolean;
+  verbose?: boolean;
+}
+
+export function registerApply(program: Command, output: Output): void {
+  program
+    .command('apply')
+    .summary('bring the hosts of an inventory to the state its roles declare')
+    .description(
+      `Bring every host of the inventory to the state pgprov's roles declare, phase by phase
+(certificates -> etcd -> ...). Only what differs is changed: a second apply on an unchanged
+cluster reports 0 changed. Each host is locked while a run applies to it.`,
+    )
+    .argument(
+      '<inventory>',
+      'inventory YAML file (Ansible layout: all/children/hosts/vars, group_vars/, host_vars/)',
+    )
+    .option(
+      '-t, --tags <tags>',
+      'only run tasks with these tags (phase and role names are tags)',
+      collectList,
+    )
+    .option('--skip-tags <tags>', 'skip tasks with these tags', collectList)
+    .option('-l, --limit <hosts>', 'only these hosts or groups (comma-separated)', collectList)
+    .option(
+      '-e, --extra-vars <key=value>',
+      'set a variable, highest precedence (repeatable; @file.yaml reads a file)',
+      collectRepeat,
+    )
+    .option('-C, --check', 'show what would change, change nothing (same plan as apply)')
+    .option('-D, --diff', 'show a diff of every changed file (secrets masked)')
+    .option('-f, --forks <n>', 'hosts worked on at once within a phase', positiveInt('--forks'), 10)
+    .option('--json', 'print events as JSON lines')
+    .option('--plain', 'plain line output even on a terminal')
+    .option('-v, --verbose', 'also list unchanged tasks and the commands run')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  pgprov apply inventory/lab.yaml                      deploy or converge everything
+  pgprov apply inventory/lab.yaml --tags etcd          only the etcd phase
+  pgprov apply inventory/lab.yaml --check --diff       what would change, with file diffs
+  pgprov apply inventory/lab.yaml -l pg2 -e etcd_election_timeout_ms=1500
+
+Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 interrupted.`,
+    )
+    .action(async (inventory: string, flags: ApplyFlags) => {
+      const controller = new AbortController();
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(EXIT.interrupted);
+        output.err(
+          '\ninterrupted: finishing the tasks under way, then stopping (Ctrl-C again to quit at once)',
+        );
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const { sink, finished } = rendererFor(output, flags);
+      try {
+        const result = await runApply({
+          inventoryFile: inventory,
+          ...(flags.tags ? { tags: flags.tags } : {}),
+          ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
+          ...(flags.limit ? { limit: flags.limit } : {}),
+          extraVars: parseExtraVars(flags.extraVars ?? []),
+          check: flags.check === true,
+          diff: flags.diff === true,
+          forks: flags.forks,
+          sink: sink as EventSink,
+          signal: controller.signal,
+        });
+        await finished();
+        output.exitCode = result.interrupted ? EXIT.interrupted : result.failed ? EXIT.failed : EXIT.ok;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

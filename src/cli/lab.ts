@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { labDown, labHostNamed, labSshArgs, labStart, labStatus, labStop, labUp } from '../lab/index.js';
+import { collectList, positiveInt } from './options.js';
+import type { Output } from './output.js';
+import { EXIT } from './report.js';
+import { main } from './main.js';
+
+export function registerLab(program: Command, output: Output): void {
+  const lab = program
+    .command('lab')
+    .summary('a local lab of Debian hosts (systemd-nspawn) to try pgprov on')
+    .description(
+      `A local lab: Debian hosts pg1..pgN booting systemd in systemd-nspawn containers on the bridge
+pgprov0 (10.231.0.0/24, pg1 = 10.231.0.11), reachable over SSH as user vagrant with sudo, like VMs.
+They install packages through an apt proxy on the bridge and have no route anywhere else.
+Needs root on a Linux machine; the Debian packages it needs are installed on first use.`,
+    );
+
+  lab
+    .command('up')
+    .description('build the image once (cached), boot the hosts; idempotent, a larger --hosts adds hosts')
+    .option('-n, --hosts <n>', 'number of hosts', positiveInt('--hosts'), 3)
+    .option('--suite <suite>', 'Debian suite of the image (bookworm or trixie)', 'bookworm')
+    .option('--rebuild-image', 'build the image again (only while no host runs)')
+    .option('--apply <inventory>', 'then run `pgprov apply` with this inventory')
+    .option('-t, --tags <tags>', 'with --apply: only these tags', collectList)
+    .action(
+      async (flags: {
+        hosts: number;
+        suite: string;
+        rebuildImage?: boolean;
+        apply?: string;
+        tags?: string[];
+      }) => {
+        const result = await labUp({
+          hosts: flags.hosts,
+          suite: flags.suite,
+          ...(flags.rebuildImage ? { rebuildImage: true } : {}),
+          onProgress: (m) => output.err(`lab: ${m}`),
+        });
+        output.out(result.message);
+        if (flags.apply) {
+          output.exitCode = await main(
+            ['node', 'pgprov', 'apply', flags.apply, ...(flags.tags ? ['--tags', flags.tags.join(',')] : [])],
+            output,
+          );
+        }
+      },
+    );
+
+  lab
+    .command('down')
+    .description('stop and remove every lab host, the bridge and the apt proxy (the image stays cached)')
+    .action(async () => {
+      const result = await labDown({ onProgress: (m) => output.err(`lab: ${m}`) });
+      output.out(result.message);
+    });
+
+  lab
+    .command('status')
+    .description('each host: running, address, sshd answering')
+    .option('--json', 'machine-readable')
+    .action(async (flags: { json?: boolean }) => {
+      const status = await labStatus();
+      if (flags.json) {
+        output.out(JSON.stringify(status, null, 2));
+      } else if (!status.up) {
+        output.out('the lab is down (start it with: pgprov lab up)');
+      } else {
+        output.out(`lab (${status.suite ?? '?'}), apt proxy ${status.proxy.running ? 'running' : 'STOPPED'}`);
+        for (const h of status.hosts) {
+          output.out(
+            `  ${h.name.padEnd(6)} ${h.address.padEnd(14)} ${h.running ? `running (pid ${h.pid})` : 'stopped'}${h.running ? (h.sshd ? ', sshd answers' : ', sshd NOT answering') : ''}`,
+          );
+        }
+      }
+      const healthy = status.up && status.hosts.every((h) => h.running && h.sshd);
+      output.exitCode = healthy ? EXIT.ok : EXIT.degraded;
+    });
+
+  lab
+    .command('ssh')
+    .description('log into a lab host as vagrant (sudo works), or run a command there')
+    .argument('<host>', 'pg1, pg2, ...')
+    .argument('[command...]', 'a command to run instead of a shell (put it after --)')
+    .action(async (host: string, command: string[]) => {
+      labHostNamed(host);
+      const [bin, ...args] = labSshArgs(host);
+      output.exitCode = await new Promise<number>((resolve) => {
+        const child = spawn(bin as string, [...args, ...command], { stdio: 'inherit' });
+        child.on('exit', (code) => resolve(code ?? EXIT.failed));
+      });
+    });
+
+  lab
+    .command('stop')
+    .description('power a host off cleanly (like its power button): for failover drills')
+    .argument('<host>')
+    .action(async (host: string) => output.out((await labStop(host)).message));
+
+  lab
+    .command('start')
+    .description('boot a stopped host again (same disk, same keys)')
+    .argument('<host>')
+    .action(async (host: string) => output.out((await labStart(host)).message));
+}

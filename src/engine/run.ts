@@ -1,0 +1,91 @@
+import type { EventSink } from '../core/events.js';
+import { loadInventory } from '../inventory/load.js';
+import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
+import { ensurePki } from '../pki/store.js';
+import { loadAssets } from '../roles/assets.js';
+import { loadProject } from '../roles/load.js';
+import { connect } from '../transport/ssh.js';
+import type { Transport } from '../transport/transport.js';
+import { type ApplyResult, applyPlan } from './apply.js';
+import { type RunPlan, planRun } from './plan.js';
+
+export interface ApplyRequest {
+  inventoryFile: string;
+  tags?: string[];
+  skipTags?: string[];
+  limit?: string[];
+  extraVars?: Vars;
+  check: boolean;
+  diff: boolean;
+  forks?: number;
+  sink: EventSink;
+  signal?: AbortSignal;
+  /** Replaces the SSH transport (benchmarks count round trips through it). */
+  connect?: (host: InventoryHost, inventory: Inventory) => Promise<Transport>;
+  now?: Date;
+}
+
+/** load -> validate -> PKI -> plan (pure) -> apply. The only place that wires the real world to the engine. */
+export async function prepareRun(request: ApplyRequest): Promise<{ inventory: Inventory; plan: RunPlan }> {
+  const inventory = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
+  const project = await loadProject();
+  const assets = await loadAssets(project);
+  const clusterName = String(inventory.hosts[0]?.vars.cluster_name ?? 'pgprov');
+  const pki = await ensurePki({
+    stateDir: inventory.stateDir,
+    clusterName,
+    hosts: inventory.hosts.map((h) => ({ name: h.name, address: h.connection.address })),
+    now: request.now ?? new Date(),
+  });
+  for (const message of pki.changes) request.sink({ type: 'log', level: 'info', message: `pki: ${message}` });
+  for (const message of pki.warnings)
+    request.sink({ type: 'log', level: 'warn', message: `pki: ${message}` });
+  const plan = planRun(
+    {
+      inventory,
+      project,
+      ...assets,
+      tls: (host) => {
+        const leaf = pki.hosts[host];
+        if (!leaf) throw new Error(`no certificate for ${host}`);
+        return { caPem: pki.ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+      },
+    },
+    {
+      ...(request.tags ? { tags: request.tags } : {}),
+      ...(request.skipTags ? { skipTags: request.skipTags } : {}),
+      ...(request.limit ? { limit: request.limit } : {}),
+      ...(request.extraVars ? { extraVars: request.extraVars } : {}),
+    },
+  );
+  plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
+  return { inventory, plan };
+}
+
+export async function runApply(request: ApplyRequest): Promise<ApplyResult> {
+  const { inventory, plan } = await prepareRun(request);
+  return applyPlan(plan, {
+    check: request.check,
+    diff: request.diff,
+    forks: request.forks ?? 10,
+    sink: request.sink,
+    ...(request.signal ? { signal: request.signal } : {}),
+    inventoryFile: inventory.file,
+    connect: request.connect
+      ? (host) => (request.connect as NonNullable<ApplyRequest['connect']>)(host, inventory)
+      : (host) => connectHost(host, inventory),
+  });
+}
+
+export function connectHost(host: InventoryHost, inventory: Inventory): Promise<Transport> {
+  const c = host.connection;
+  return connect({
+    name: host.name,
+    address: c.address,
+    port: c.port,
+    user: c.user,
+    ...(c.privateKeyFile ? { privateKeyFile: c.privateKeyFile } : {}),
+    become: c.become,
+    knownHostsFile: inventory.knownHostsFile,
+  });
+}
