@@ -65,8 +65,7 @@ export interface PlanInputs {
  */
 export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPlan {
   const { inventory, project } = inputs;
-  checkTags(project, options);
-  const limited = limitHosts(inventory, options.limit);
+  const limited = checkSelection(project, inventory, options);
   const masker = inputs.secrets ?? new Masker();
   const defaults = Object.assign({}, ...[...project.roles.values()].map((r) => r.defaults)) as Vars;
   const issues: InputIssue[] = [];
@@ -183,6 +182,12 @@ export function knownTags(project: Project): string[] {
     }
   }
   return [...tags].sort();
+}
+
+/** Checks --tags, --skip-tags and --limit against the project and inventory; returns the hosts selected. */
+export function checkSelection(project: Project, inventory: Inventory, options: SelectOptions): Set<string> {
+  checkTags(project, options);
+  return limitHosts(inventory, options.limit);
 }
 
 function checkTags(project: Project, options: SelectOptions): void {

@@ -7,7 +7,7 @@ import { loadProject } from '../roles/load.js';
 import { connect } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 import { type ApplyResult, applyPlan } from './apply.js';
-import { type RunPlan, planRun } from './plan.js';
+import { checkSelection, type RunPlan, planRun } from './plan.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -30,6 +30,14 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   const inventory = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
   const project = await loadProject();
   const assets = await loadAssets(project);
+  const selection = {
+    ...(request.tags ? { tags: request.tags } : {}),
+    ...(request.skipTags ? { skipTags: request.skipTags } : {}),
+    ...(request.limit ? { limit: request.limit } : {}),
+    ...(request.extraVars ? { extraVars: request.extraVars } : {}),
+  };
+  // Usage mistakes stop the run before anything is written, locally or on a host.
+  checkSelection(project, inventory, selection);
   const clusterName = String(inventory.hosts[0]?.vars.cluster_name ?? 'pgprov');
   const pki = await ensurePki({
     stateDir: inventory.stateDir,
@@ -51,12 +59,7 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
         return { caPem: pki.ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
       },
     },
-    {
-      ...(request.tags ? { tags: request.tags } : {}),
-      ...(request.skipTags ? { skipTags: request.skipTags } : {}),
-      ...(request.limit ? { limit: request.limit } : {}),
-      ...(request.extraVars ? { extraVars: request.extraVars } : {}),
-    },
+    selection,
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
   return { inventory, plan };

@@ -82,8 +82,8 @@ export async function connect(spec: ConnectionSpec, tuning: ConnectTuning = {}):
       username: spec.user,
       ...auth.config,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
+      keepaliveInterval: 5_000,
+      keepaliveCountMax: 3,
       algorithms: { serverHostKey: hostKeyAlgorithms(entries, name) },
       hostVerifier: (blob: Buffer): boolean => {
         try {

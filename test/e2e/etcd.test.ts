@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apply, changedTasks, freshLab, onHost, totalChanged } from '../support/lab.js';
+
+const ETCDCTL =
+  'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/$(hostname).crt --key=/etc/etcd/pki/$(hostname).key';
+
+async function clusterHealth(host = 'pg1'): Promise<{ endpoint: string; health: boolean }[]> {
+  return JSON.parse(await onHost(host, `${ETCDCTL} endpoint health --cluster -w json`)) as {
+    endpoint: string;
+    health: boolean;
+  }[];
+}
+
+describe('etcd on the lab, from bare hosts', () => {
+  beforeAll(async () => {
+    await freshLab(3);
+  });
+
+  it('apply --tags etcd builds a 3-member TLS cluster with client-certificate auth', async () => {
+    const run = await apply({ tags: ['etcd'] });
+    expect(run.failed).toBe(false);
+    expect(Object.keys(run.recap)).toEqual(['pg1', 'pg2', 'pg3']);
+    // --tags etcd runs no task from the certificates phase.
+    expect(run.events.some((e) => e.type === 'phase-start' && e.phase === 'certificates')).toBe(false);
+    const health = await clusterHealth();
+    expect(health.map((h) => [h.endpoint, h.health]).sort()).toEqual([
+      ['https://10.231.0.11:2379', true],
+      ['https://10.231.0.12:2379', true],
+      ['https://10.231.0.13:2379', true],
+    ]);
+    // Without a client certificate the cluster refuses to talk.
+    await expect(
+      onHost(
+        'pg2',
+        'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/pki/ca.crt endpoint health',
+      ),
+    ).rejects.toThrow();
+    // One cluster ID across members, and Debian's default single-node data was never created.
+    const ids = await Promise.all(
+      ['pg1', 'pg2', 'pg3'].map((h) => onHost(h, `${ETCDCTL} endpoint status -w json`)),
+    );
+    expect(
+      new Set(
+        ids.map(
+          (j) =>
+            (JSON.parse(j) as { Status: { header: { cluster_id: number } } }[])[0]?.Status.header.cluster_id,
+        ),
+      ).size,
+    ).toBe(1);
+    expect(await onHost('pg1', 'test -e /var/lib/etcd/default && echo yes || echo no')).toBe('no\n');
+  });
+
+  it('a second apply reports 0 changed on every host', async () => {
+    const run = await apply();
+    expect(run.failed).toBe(false);
+    const again = await apply();
+    expect(changedTasks(again)).toEqual([]);
+    for (const r of Object.values(again.recap)) expect(r.changed).toBe(0);
+  });
+
+  it('--check reports exactly the change a variable makes, and changes nothing', async () => {
+    const before = await onHost(
+      'pg1',
+      'sha256sum /etc/default/etcd; systemctl show -p ActiveEnterTimestampMonotonic etcd',
+    );
+    const check = await apply({ check: true, diff: true, extraVars: { etcd_election_timeout_ms: 1500 } });
+    expect(check.failed).toBe(false);
+    expect(changedTasks(check).sort()).toEqual(
+      ['pg1', 'pg2', 'pg3'].flatMap((h) => [`${h}: etcd configuration`, `${h}: restart etcd`]).sort(),
+    );
+    const diff = check.events.find((e) => e.type === 'task-result' && e.diff)?.type === 'task-result';
+    expect(diff).toBe(true);
+    const diffText = check.events.flatMap((e) =>
+      e.type === 'task-result' && e.diff ? [e.diff.text] : [],
+    )[0];
+    expect(diffText).toContain('-ETCD_ELECTION_TIMEOUT="1000"');
+    expect(diffText).toContain('+ETCD_ELECTION_TIMEOUT="1500"');
+    expect(
+      await onHost(
+        'pg1',
+        'sha256sum /etc/default/etcd; systemctl show -p ActiveEnterTimestampMonotonic etcd',
+      ),
+    ).toBe(before);
+
+    const real = await apply({ extraVars: { etcd_election_timeout_ms: 1500 } });
+    expect(changedTasks(real).sort()).toEqual(changedTasks(check).sort());
+    expect(await onHost('pg2', 'grep ELECTION /etc/default/etcd')).toBe('ETCD_ELECTION_TIMEOUT="1500"\n');
+    expect((await clusterHealth('pg3')).every((h) => h.health)).toBe(true);
+    expect(totalChanged(await apply({ extraVars: { etcd_election_timeout_ms: 1500 } }))).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/core/secret.js';
+import { renderTemplate, resolveVarReferences, TemplateError } from '../../src/roles/render.js';
+
+describe('templates', () => {
+  it('renders without HTML escaping', () => {
+    expect(renderTemplate('t1', 'a={{v}}', { v: '<x & "y">' })).toBe('a=<x & "y">');
+  });
+
+  it('is strict: a missing variable is an error with its line', () => {
+    try {
+      renderTemplate('t2', 'line one\nvalue={{missing_var}}\n', {});
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TemplateError);
+      expect((e as TemplateError).message).toBe("variable 'missing_var' is not defined");
+      expect((e as TemplateError).line).toBe(2);
+    }
+  });
+
+  it('reports syntax errors with their line', () => {
+    expect(() => renderTemplate('t3', 'ok\n{{#each x}}\n', { x: [] })).toThrow(TemplateError);
+  });
+
+  it('reveals secrets into the rendered file (the caller masks output)', () => {
+    expect(renderTemplate('t4', 'pw={{pw}}', { pw: new Secret('abcd1234') })).toBe('pw=abcd1234');
+  });
+
+  it('resolves variables that refer to variables, and names a cycle', () => {
+    expect(resolveVarReferences({ a: '{{b}}/x', b: '{{c}}', c: 'root' })).toMatchObject({
+      a: 'root/x',
+      b: 'root',
+    });
+    expect(() => resolveVarReferences({ a: '{{b}}', b: '{{a}}x' })).toThrow(/cycle/);
+    expect(() => resolveVarReferences({ a: '{{nope}}' })).toThrow(
+      "in variable 'a': variable 'nope' is not defined",
+    );
+  });
+});

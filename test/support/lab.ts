@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { sh } from '../../src/core/command.js';
+import { collectEvents, type RunEvent } from '../../src/core/events.js';
+import type { ApplyResult } from '../../src/engine/apply.js';
+import { type ApplyRequest, connectHost, runApply } from '../../src/engine/run.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { labDown, labUp } from '../../src/lab/index.js';
+import type { Transport } from '../../src/transport/transport.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const LAB_INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
+
+/** Bare hosts: the lab taken down and brought up again (new overlays, nothing installed). */
+export async function freshLab(hosts = 3): Promise<void> {
+  await labDown();
+  await labUp({ hosts });
+}
+
+export type Apply = ApplyResult & { events: RunEvent[] };
+
+/** Runs `pgprov apply` in-process and keeps its events, which tests assert on. */
+export async function apply(options: Partial<ApplyRequest> = {}): Promise<Apply> {
+  const { sink, events } = collectEvents();
+  const result = await runApply({
+    inventoryFile: LAB_INVENTORY,
+    check: false,
+    diff: false,
+    sink,
+    ...options,
+  });
+  return { ...result, events };
+}
+
+export const changedTasks = (run: Apply, host?: string): string[] =>
+  run.events
+    .filter((e) => e.type === 'task-result' && e.status === 'changed' && (!host || e.host === host))
+    .map((e) => (e.type === 'task-result' ? `${e.host}: ${e.task}` : ''));
+
+export const totalChanged = (run: Apply): number =>
+  Object.values(run.recap).reduce((n, r) => n + r.changed, 0);
+
+/** Runs a shell script on a lab host through pgprov's own transport (with sudo), returning stdout. */
+export async function onHost(host: string, script: string, inventoryFile = LAB_INVENTORY): Promise<string> {
+  const inventory = await loadInventory(inventoryFile);
+  const h = inventory.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no host ${host}`);
+  const t: Transport = await connectHost(h, inventory);
+  try {
+    const r = await t.exec(sh`sh -c ${script}`);
+    if (r.code !== 0) throw new Error(`${host}: '${script}' exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    await t.close();
+  }
+}
