@@ -1,0 +1,96 @@
+import { UsageError } from '../core/errors.js';
+import { mountHostRoot } from './host-root.js';
+import { labLayout, type LabLayout } from './layout.js';
+import { bootHost, stopHost } from './machine.js';
+import { ensureBridge, ensureHostNetwork } from './network.js';
+import { checkCanRunLab } from './prerequisites.js';
+import { isAlive } from './processes.js';
+import { waitForHosts } from './ssh.js';
+import { readState, withLabLock, writeState, type LabState } from './state.js';
+import { labHostNamed, type LabHost } from './topology.js';
+
+/**
+ * One host's power, for failover drills: `labStop` is the power button (an orderly shutdown of that host only),
+ * `labStart` boots it again on the same overlay, with the same identity and keys.
+ */
+
+export interface LabPowerOptions {
+  home?: string;
+  /** labStop: how long the shutdown may take before the host is killed (default 30 s). labStart: boot timeout. */
+  timeoutMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface LabPowerResult {
+  host: string;
+  changed: boolean;
+  /** One sentence: what was done, or why nothing was needed. */
+  message: string;
+  seconds: number;
+}
+
+async function withHost<T>(
+  name: string,
+  options: LabPowerOptions,
+  fn: (layout: LabLayout, state: LabState, host: LabHost) => Promise<T>,
+): Promise<T> {
+  const host = labHostNamed(name);
+  checkCanRunLab();
+  const layout = labLayout(options.home);
+  return withLabLock(layout, async () => {
+    const state = await readState(layout);
+    if (!state || !state.hosts[host.name]) {
+      const have = Object.keys(state?.hosts ?? {});
+      throw new UsageError(`lab: ${host.name} is not part of the lab`, {
+        hint: have.length
+          ? `the lab has ${have.join(', ')}; \`pgprov lab up --hosts N\` adds hosts`
+          : 'bring the lab up first: `pgprov lab up`',
+      });
+    }
+    return fn(layout, state, host);
+  });
+}
+
+/** Shuts one host down cleanly (SIGKILL of its own processes only if it does not stop in time). */
+export async function labStop(name: string, options: LabPowerOptions = {}): Promise<LabPowerResult> {
+  const since = Date.now();
+  return withHost(name, options, async (layout, state, host) => {
+    const record = state.hosts[host.name]?.nspawn;
+    if (!isAlive(record)) {
+      return done(host, false, `nothing to do: ${host.name} is already stopped`, since, options);
+    }
+    const outcome = await stopHost(host, record, options.timeoutMs);
+    state.hosts[host.name] = {};
+    await writeState(layout, state);
+    const how = outcome === 'killed' ? 'killed (it did not shut down in time)' : 'shut down';
+    return done(host, true, `${host.name} ${how}`, since, options);
+  });
+}
+
+/** Boots a stopped host again and waits for its sshd. */
+export async function labStart(name: string, options: LabPowerOptions = {}): Promise<LabPowerResult> {
+  const since = Date.now();
+  return withHost(name, options, async (layout, state, host) => {
+    if (isAlive(state.hosts[host.name]?.nspawn)) {
+      return done(host, false, `nothing to do: ${host.name} is already running`, since, options);
+    }
+    await ensureBridge();
+    await ensureHostNetwork(host);
+    await mountHostRoot(layout, host, state.suite);
+    state.hosts[host.name] = { nspawn: await bootHost(layout, host) };
+    await writeState(layout, state);
+    await waitForHosts(layout, state, [host], options.timeoutMs);
+    return done(host, true, `${host.name} booted`, since, options);
+  });
+}
+
+function done(
+  host: LabHost,
+  changed: boolean,
+  message: string,
+  since: number,
+  options: LabPowerOptions,
+): LabPowerResult {
+  options.onProgress?.(message);
+  return { host: host.name, changed, message, seconds: (Date.now() - since) / 1000 };
+}

@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { EnvironmentError } from '../core/errors.js';
+import type { LabLayout } from './layout.js';
+import { isAlive, recordOf, type ProcessRecord } from './processes.js';
+import { labHostNamed, type LabHost } from './topology.js';
+
+/**
+ * state.json: what the running lab is made of, so `down`, `status`, `stop` and `start` (in other processes) act
+ * on exactly what `up` created. Written atomically after every change; one lab command at a time holds the lock.
+ */
+
+export interface HostState {
+  /** The systemd-nspawn process supervising the host, while it runs. */
+  nspawn?: ProcessRecord;
+}
+
+export interface LabState {
+  version: 1;
+  suite: string;
+  /** Every host the lab has (running or stopped), by name. */
+  hosts: Record<string, HostState>;
+  /** Our apt-cacher-ng process. */
+  proxy?: ProcessRecord;
+  /** sysctls the lab changed, with the values to restore on `down`. */
+  sysctls: Record<string, { original: string; set: string }>;
+}
+
+/** The lab's hosts, by index, from its state. */
+export function stateHosts(state: LabState): LabHost[] {
+  return Object.keys(state.hosts)
+    .map(labHostNamed)
+    .sort((a, b) => a.index - b.index);
+}
+
+export function emptyState(suite: string): LabState {
+  return { version: 1, suite, hosts: {}, sysctls: {} };
+}
+
+export async function readState(layout: LabLayout): Promise<LabState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(layout.state, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const state = JSON.parse(text) as LabState;
+    if (state.version !== 1) throw new Error(`version ${String(state.version)}`);
+    return state;
+  } catch (cause) {
+    throw new EnvironmentError(`lab: ${layout.state} is not a lab state file this pgprov can read`, {
+      hint: 'run `pgprov lab down` to clean the lab up (it also works from what it finds on this machine)',
+      cause,
+    });
+  }
+}
+
+export async function writeState(layout: LabLayout, state: LabState): Promise<void> {
+  await mkdir(dirname(layout.state), { recursive: true });
+  const tmp = `${layout.state}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
+  await rename(tmp, layout.state);
+}
+
+export async function removeState(layout: LabLayout): Promise<void> {
+  await rm(layout.state, { force: true });
+}
+
+/**
+ * Runs `fn` holding the lab lock (a file with the holder's PID and start time). A lock left by a process that
+ * has ended is taken over; a live holder is an error naming it.
+ */
+export async function withLabLock<T>(layout: LabLayout, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(layout.lock), { recursive: true });
+  const me = recordOf(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(layout.lock, 'wx');
+      await handle.writeFile(JSON.stringify(me));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(layout, error);
+      let holder: ProcessRecord | undefined;
+      try {
+        holder = JSON.parse(await readFile(layout.lock, 'utf8')) as ProcessRecord;
+      } catch {
+        holder = undefined;
+      }
+      if (isAlive(holder)) {
+        throw new EnvironmentError(`lab: another pgprov lab command (PID ${holder.pid}) is running`, {
+          hint: 'wait for it to finish, then try again',
+        });
+      }
+      await rm(layout.lock, { force: true });
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    if (existsSync(layout.lock)) await rm(layout.lock, { force: true });
+  }
+}
+
+function lockError(layout: LabLayout, cause: unknown): EnvironmentError {
+  return new EnvironmentError(`lab: cannot take the lab lock ${layout.lock}`, {
+    hint: 'check that /var/lib/pgprov is writable (the lab runs as root)',
+    cause,
+  });
+}
