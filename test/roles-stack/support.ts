@@ -1,0 +1,111 @@
+import { copyFile, mkdir, mkdtemp, readdir, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret } from '../../src/core/secret.js';
+import { planRun, type PlanInputs, type RunPlan } from '../../src/engine/plan.js';
+import type { Inventory, InventoryHost } from '../../src/inventory/model.js';
+import type { FileArgs } from '../../src/ops/file.js';
+import { loadAssets } from '../../src/roles/assets.js';
+import { loadProject, PROJECT_ROOT } from '../../src/roles/load.js';
+import type { Project } from '../../src/roles/model.js';
+
+/**
+ * The project as `roles/site.next.yaml` describes it: a temporary root whose roles/ links every real role and
+ * holds site.next.yaml as site.yaml, and whose templates/ is the real one.
+ */
+export async function loadNextProject(): Promise<{
+  project: Project;
+  assets: Awaited<ReturnType<typeof loadAssets>>;
+}> {
+  const root = await mkdtemp(join(tmpdir(), 'pgprov-stack-'));
+  await mkdir(join(root, 'roles'));
+  const roles = join(PROJECT_ROOT, 'roles');
+  for (const entry of await readdir(roles, { withFileTypes: true })) {
+    if (entry.isDirectory()) await symlink(join(roles, entry.name), join(root, 'roles', entry.name));
+  }
+  await copyFile(join(roles, 'site.next.yaml'), join(root, 'roles', 'site.yaml'));
+  await symlink(join(PROJECT_ROOT, 'templates'), join(root, 'templates'));
+  const project = await loadProject(root, join(PROJECT_ROOT, 'schemas'));
+  return { project, assets: await loadAssets(project) };
+}
+
+/** The passwords the engine fills from the secrets store; planning tests pass them as extra vars. */
+export const SECRETS = {
+  postgres_superuser_password: 'su-pass-1',
+  replication_password: 'repl-pass-2',
+  rewind_password: 'rewind-pass-3',
+  patroni_restapi_password: 'api-pass-4',
+  admin_password: 'admin-pass-5',
+  app_password: 'app-pass-6',
+} as const;
+
+export const secretVars = (): Record<string, Secret> =>
+  Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, new Secret(v)]));
+
+/**
+ * The lab's shape: pg1..pg3 run etcd, PostgreSQL and HAProxy + keepalived; or, with `separateBalancers`, the
+ * production example's: two balancers lb1, lb2 apart from the database hosts.
+ */
+export function stackInventory(
+  vars: Record<string, unknown> = {},
+  options: { separateBalancers?: boolean } = {},
+): Inventory {
+  const host = (name: string, address: string, groups: string[]): InventoryHost => ({
+    name,
+    connection: { address, port: 22, user: 'vagrant', become: true },
+    groups: ['all', ...groups],
+    vars: { cluster_name: 'test', cluster_vip: '10.231.0.10', ...vars },
+  });
+  const db = ['pg1', 'pg2', 'pg3'];
+  const hosts = db.map((name, i) =>
+    host(name, `10.231.0.${11 + i}`, [
+      'etcd_cluster',
+      'postgres_cluster',
+      ...(options.separateBalancers ? [] : ['balancers']),
+    ]),
+  );
+  const balancers = options.separateBalancers ? ['lb1', 'lb2'] : db;
+  if (options.separateBalancers)
+    hosts.push(host('lb1', '10.231.0.21', ['balancers']), host('lb2', '10.231.0.22', ['balancers']));
+  return {
+    file: '/tmp/inventory.yaml',
+    stateDir: '/tmp/.pgprov/inventory',
+    knownHostsFile: '/tmp/.pgprov/inventory/known_hosts',
+    hosts,
+    groups: { all: hosts.map((h) => h.name), etcd_cluster: db, postgres_cluster: db, balancers },
+    locate: (path) => ({ file: '/tmp/inventory.yaml', path: path.join('.') }),
+  };
+}
+
+export function stackInputs(
+  project: Project,
+  assets: Awaited<ReturnType<typeof loadAssets>>,
+  inventory: Inventory,
+): PlanInputs {
+  return {
+    inventory,
+    project,
+    ...assets,
+    tls: (host) => ({ caPem: 'CA', certPem: `CERT ${host}`, keyPem: new Secret(`KEY ${host}`) }),
+  };
+}
+
+/** Plans with the passwords given as extra vars (plus any others). */
+export const planStack = (inputs: PlanInputs, extraVars: Record<string, unknown> = {}): RunPlan =>
+  planRun(inputs, { extraVars: { ...secretVars(), ...extraVars } });
+
+/** The task of one host in one phase, by name; throws when absent so a renamed task fails loudly. */
+export function taskOf(plan: RunPlan, phase: string, host: string, task: string) {
+  const found = plan.phases
+    .find((p) => p.name === phase)
+    ?.hosts.find((h) => h.host.name === host)
+    ?.tasks.find((t) => t.name === task);
+  if (!found) throw new Error(`no task '${task}' for ${host} in phase ${phase}`);
+  return found;
+}
+
+/** The content a template or file task writes. */
+export function contentOf(plan: RunPlan, phase: string, host: string, task: string): string {
+  const content = (taskOf(plan, phase, host, task).args as FileArgs).content;
+  return typeof content === 'string' ? content : content.reveal();
+}
