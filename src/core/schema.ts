@@ -25,7 +25,8 @@ export function validateSource(validate: ValidateFunction, source: YamlSource, h
       .slice(1)
       .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
     // An unknown key is best pointed at by its own line.
-    if (e.keyword === 'additionalProperties') path.push(String((e.params as { additionalProperty: string }).additionalProperty));
+    if (e.keyword === 'additionalProperties')
+      path.push(String((e.params as { additionalProperty: string }).additionalProperty));
     const loc = source.locate(path);
     return { ...loc, path: path.join('.') || '(top level)', message: describe(e), hint };
   });

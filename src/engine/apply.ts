@@ -3,8 +3,9 @@ import { InterruptedError, PgprovError } from '../core/errors.js';
 import type { EventSink, Recap } from '../core/events.js';
 import type { Transport } from '../transport/transport.js';
 import type { InventoryHost } from '../inventory/model.js';
-import { runHostPhase } from './host-run.js';
-import { acquireLock, describeHolder, releaseLock } from './lock.js';
+import { gather } from './gather.js';
+import { type HostState, runHostPhase } from './host-run.js';
+import { acquireLock, endRun, newHolder, releaseLock, startRun } from './lock.js';
 import type { RunPlan } from './plan.js';
 
 export interface ApplyOptions {
@@ -67,10 +68,11 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
     });
   };
 
+  const holder = newHolder();
+  startRun(holder);
   try {
     // Reach every host first, and lock it: nothing changes anywhere unless all can be reached and locked.
     const limit = pLimit(Math.max(1, options.forks));
-    const holder = describeHolder();
     await Promise.all(
       plan.hosts.map((h) =>
         limit(async () => {
@@ -78,8 +80,9 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
             const t = await options.connect(h);
             transports.set(h.name, t);
             if (!options.check) {
-              await acquireLock(t, holder);
+              const note = await acquireLock(t, holder);
               locked.push(t);
+              if (note) sink({ type: 'log', level: 'warn', host: h.name, message: note });
             }
           } catch (error) {
             fail('connect', h.name, error);
@@ -96,6 +99,30 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
       return await finish();
     }
 
+    // One probe per host for every phase's facts: on an unchanged cluster that is the only read. A host that
+    // changes something re-reads before its next task (runHostPhase), so plans never rest on stale facts.
+    const states = new Map<string, HostState>();
+    await Promise.all(
+      plan.hosts.map((h) =>
+        limit(async () => {
+          const env = { host: h.name, diff: options.diff, masker: plan.masker };
+          const requests = plan.phases.flatMap((p) =>
+            p.hosts
+              .filter((x) => x.host.name === h.name)
+              .flatMap((x) => x.tasks.flatMap((t) => t.op.facts(t.args, env))),
+          );
+          try {
+            states.set(h.name, {
+              facts: await gather(transports.get(h.name) as Transport, requests),
+              dirty: false,
+            });
+          } catch (error) {
+            fail('facts', h.name, error);
+          }
+        }),
+      ),
+    );
+
     for (const phase of plan.phases) {
       if (signal.aborted) break;
       sink({ type: 'phase-start', phase: phase.name, hosts: phase.hosts.map((h) => h.host.name) });
@@ -109,14 +136,22 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
             }
             sink({ type: 'host-start', phase: phase.name, host: name });
             try {
-              await runHostPhase(transports.get(name) as Transport, hostPlan, recap[name] as Recap[string], {
-                phase: phase.name,
-                check: options.check,
-                diff: options.diff,
-                masker: plan.masker,
-                sink,
-                signal,
-              });
+              const state = states.get(name) ?? { dirty: true };
+              states.set(name, state);
+              await runHostPhase(
+                transports.get(name) as Transport,
+                hostPlan,
+                recap[name] as Recap[string],
+                state,
+                {
+                  phase: phase.name,
+                  check: options.check,
+                  diff: options.diff,
+                  masker: plan.masker,
+                  sink,
+                  signal,
+                },
+              );
             } catch (error) {
               fail(phase.name, name, error);
             }
@@ -130,6 +165,7 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
     // Only reached with work left when something threw past the per-host handlers (a bug): still unlock.
     await Promise.all(locked.map((t) => releaseLock(t).catch(() => undefined)));
     for (const t of transports.values()) await t.close().catch(() => undefined);
+    endRun(holder);
   }
 
   /** Releases locks and connections, then reports the recap (with the final round-trip counts). */

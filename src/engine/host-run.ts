@@ -7,6 +7,12 @@ import type { Transport } from '../transport/transport.js';
 import { gather } from './gather.js';
 import type { HostPlan, HostTask } from './plan.js';
 
+/** What the engine knows about a host across phases: facts, and whether anything changed since they were read. */
+export interface HostState {
+  facts?: GatheredFacts;
+  dirty: boolean;
+}
+
 export interface HostRunOptions {
   phase: string;
   check: boolean;
@@ -26,28 +32,30 @@ export async function runHostPhase(
   transport: Transport,
   plan: HostPlan,
   recap: HostRecap,
+  state: HostState,
   options: HostRunOptions,
 ): Promise<void> {
   const { phase, sink } = options;
   const host = plan.host.name;
   const env: OpEnv = { host, diff: options.diff, masker: options.masker };
-  let facts: GatheredFacts = await gather(
-    transport,
-    plan.tasks.flatMap((t) => t.op.facts(t.args, env)),
-  );
-  let dirty = false;
+  const wanted = plan.tasks.flatMap((t) => t.op.facts(t.args, env));
+  if (!state.facts || state.dirty || !wanted.every((r) => state.facts?.has(r))) {
+    state.facts = await gather(transport, wanted);
+    state.dirty = false;
+  }
+  let facts: GatheredFacts = state.facts;
   const notified = new Map<string, string>();
 
   const runTask = async (task: HostTask, handler: boolean, why?: string): Promise<void> => {
     sink({ type: 'task-start', phase, host, task: task.name });
     const requests = task.op.facts(task.args, env);
-    if (dirty || !requests.every((r) => facts.has(r))) facts = await gather(transport, requests);
+    if (state.dirty || !requests.every((r) => facts.has(r))) facts = await gather(transport, requests);
     const result: Plan = task.op.plan(task.args, facts, env);
     const reason = handler ? `${result.reason} (notified by ${why})` : result.reason;
     const commands = result.changed ? result.steps.map(describeStep) : [];
     if (result.changed && !options.check) {
+      state.dirty = true;
       for (const step of result.steps) await execute(transport, step, task, options.masker);
-      dirty = true;
     }
     if (result.changed) {
       recap.changed++;

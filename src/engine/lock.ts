@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { sh } from '../core/command.js';
 import { LockError } from '../core/errors.js';
@@ -6,21 +7,62 @@ import type { Transport } from '../transport/transport.js';
 /** The lock lives in /run (tmpfs): a reboot clears a lock whose holder died with the host. */
 export const LOCK_DIR = '/run/lock/pgprov';
 
-export function describeHolder(now = new Date()): string {
-  return `${userInfo().username}@${hostname()} pid ${process.pid} since ${now.toISOString()}`;
+/** Runs of this process that hold locks now; a lock naming this process but none of these is stale. */
+const activeRuns = new Set<string>();
+
+export interface Holder {
+  text: string;
+  run: string;
+}
+
+/** Describes this run as a lock holder: who, where, which process and run, since when. */
+export function newHolder(now = new Date()): Holder {
+  const run = randomBytes(4).toString('hex');
+  return {
+    run,
+    text: `${userInfo().username}@${hostname()} pid ${process.pid} run ${run} since ${now.toISOString()}`,
+  };
+}
+
+export function startRun(holder: Holder): void {
+  activeRuns.add(holder.run);
+}
+
+export function endRun(holder: Holder): void {
+  activeRuns.delete(holder.run);
+}
+
+/**
+ * A lock is stale when it was taken on this controller by a process that is gone, or by this process in a run
+ * that has ended (a host that dropped mid-run could not be unlocked). Locks from other machines are never
+ * judged: only their owner knows.
+ */
+export function isStale(text: string, here = hostname()): boolean {
+  const m = /^\S+@(\S+) pid (\d+)(?: run (\w+))? since /.exec(text);
+  if (!m || m[1] !== here) return false;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return m[3] !== undefined && !activeRuns.has(m[3]);
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /**
  * Takes the host's apply lock: mkdir is atomic, so of two runs exactly one wins. The loser reads who holds it
- * and says so.
+ * and says so; a stale lock left by a dead run of this controller is taken over, and the caller is told.
  */
-export async function acquireLock(transport: Transport, holder: string): Promise<void> {
-  const result = await transport.exec(
-    sh`mkdir -p /run/lock && if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${holder} > ${LOCK_DIR}/holder; echo acquired; else cat ${LOCK_DIR}/holder 2>/dev/null || echo unknown; fi`,
-  );
-  const out = result.stdout.trim();
-  if (out === 'acquired') return;
-  throw new LockError(transport.host, out || 'unknown holder', {
+export async function acquireLock(transport: Transport, holder: Holder): Promise<string | undefined> {
+  const take = sh`mkdir -p /run/lock && if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${holder.text} > ${LOCK_DIR}/holder; echo acquired; else cat ${LOCK_DIR}/holder 2>/dev/null || echo unknown; fi`;
+  const first = (await transport.exec(take)).stdout.trim();
+  if (first === 'acquired') return undefined;
+  if (isStale(first)) {
+    await transport.exec(sh`rm -rf -- ${LOCK_DIR}`);
+    if ((await transport.exec(take)).stdout.trim() === 'acquired') return `took over a stale lock (${first})`;
+  }
+  throw new LockError(transport.host, first || 'unknown holder', {
     hint: `wait for that run to finish; if it died, remove the lock on ${transport.host} with: sudo rm -r ${LOCK_DIR}`,
   });
 }

@@ -13,7 +13,8 @@ export async function loadAssets(
   const files = new Map<string, string>();
   for (const role of project.roles.keys()) {
     const dir = join(project.root, 'roles', role, 'files');
-    for (const file of await walk(dir)) files.set(`${role}/${relative(dir, file)}`, await readFile(file, 'utf8'));
+    for (const file of await walk(dir))
+      files.set(`${role}/${relative(dir, file)}`, await readFile(file, 'utf8'));
   }
   return { templates, files };
 }

@@ -13,7 +13,10 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HINT_TASK = 'see schemas/role.schema.json for the modules and their arguments';
 
 /** Loads roles/site.yaml and every role it names; all problems are reported together. */
-export async function loadProject(root = PROJECT_ROOT, schemasDir = join(PROJECT_ROOT, 'schemas')): Promise<Project> {
+export async function loadProject(
+  root = PROJECT_ROOT,
+  schemasDir = join(PROJECT_ROOT, 'schemas'),
+): Promise<Project> {
   const issues: InputIssue[] = [];
   const sitePath = join(root, 'roles', 'site.yaml');
   const site = await readSource(sitePath, issues);
@@ -41,7 +44,12 @@ export async function loadProject(root = PROJECT_ROOT, schemasDir = join(PROJECT
   return { root, phases, roles, templatesDir: join(root, 'templates') };
 }
 
-async function loadRole(root: string, schemasDir: string, name: string, issues: InputIssue[]): Promise<Role | undefined> {
+async function loadRole(
+  root: string,
+  schemasDir: string,
+  name: string,
+  issues: InputIssue[],
+): Promise<Role | undefined> {
   const dir = join(root, 'roles', name);
   if (!existsSync(join(dir, 'tasks.yaml'))) {
     issues.push({
@@ -77,7 +85,13 @@ async function loadRole(root: string, schemasDir: string, name: string, issues: 
   return { name, tasks, handlers, defaults };
 }
 
-async function loadTaskList(root: string, schemasDir: string, role: string, file: string, issues: InputIssue[]): Promise<Task[]> {
+async function loadTaskList(
+  root: string,
+  schemasDir: string,
+  role: string,
+  file: string,
+  issues: InputIssue[],
+): Promise<Task[]> {
   const source = await readSource(file, issues);
   if (!source) return [];
   const schemaIssues = validateSource(

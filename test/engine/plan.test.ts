@@ -24,7 +24,9 @@ const inputs = (vars: Record<string, unknown> = {}): PlanInputs => ({
 
 const etcdEnv = (plan: ReturnType<typeof planRun>, host = 'pg1') => {
   const phase = plan.phases.find((p) => p.name === 'etcd');
-  const task = phase?.hosts.find((h) => h.host.name === host)?.tasks.find((t) => t.name === 'etcd configuration');
+  const task = phase?.hosts
+    .find((h) => h.host.name === host)
+    ?.tasks.find((t) => t.name === 'etcd configuration');
   return (task?.args as FileArgs).content as string;
 };
 
@@ -67,8 +69,12 @@ describe('planning a run (pure: no host is read)', () => {
 
   it('precedence: extra vars beat inventory vars beat role defaults', () => {
     expect(etcdEnv(planRun(inputs()))).toContain('ETCD_ELECTION_TIMEOUT="1000"');
-    expect(etcdEnv(planRun(inputs({ etcd_election_timeout_ms: 1500 })))).toContain('ETCD_ELECTION_TIMEOUT="1500"');
-    const plan = planRun(inputs({ etcd_election_timeout_ms: 1500 }), { extraVars: { etcd_election_timeout_ms: 2000 } });
+    expect(etcdEnv(planRun(inputs({ etcd_election_timeout_ms: 1500 })))).toContain(
+      'ETCD_ELECTION_TIMEOUT="1500"',
+    );
+    const plan = planRun(inputs({ etcd_election_timeout_ms: 1500 }), {
+      extraVars: { etcd_election_timeout_ms: 2000 },
+    });
     expect(etcdEnv(plan)).toContain('ETCD_ELECTION_TIMEOUT="2000"');
   });
 

@@ -10,7 +10,9 @@ async function problems(): Promise<string[]> {
     await loadProject(fixture);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    return e.issues.map((i) => `${i.file.replace(fixture, '')}:${i.line ?? '-'} ${i.path ?? ''} ${i.message} | ${i.hint ?? ''}`);
+    return e.issues.map(
+      (i) => `${i.file.replace(fixture, '')}:${i.line ?? '-'} ${i.path ?? ''} ${i.message} | ${i.hint ?? ''}`,
+    );
   }
   throw new Error('expected the broken roles to be rejected');
 }
