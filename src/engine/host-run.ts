@@ -44,22 +44,42 @@ export async function runHostPhase(
     state.dirty = false;
   }
   let facts: GatheredFacts = state.facts;
-  const notified = new Map<string, string>();
+  /** Handler name -> the task that notified it first, and when. */
+  const notified = new Map<string, { by: string; at: number }>();
+  /** Service -> when it was last (re)started in this phase. */
+  const started = new Map<string, number>();
+  let clock = 0;
 
-  const runTask = async (task: HostTask, handler: boolean, why?: string): Promise<void> => {
+  const runTask = async (
+    task: HostTask,
+    handler: boolean,
+    why?: { by: string; at: number },
+  ): Promise<void> => {
     sink({ type: 'task-start', phase, host, task: task.name });
     const requests = task.op.facts(task.args, env);
     if (state.dirty || !requests.every((r) => facts.has(r))) facts = await gather(transport, requests);
-    const result: Plan = task.op.plan(task.args, facts, env);
-    const reason = handler ? `${result.reason} (notified by ${why})` : result.reason;
+    let result: Plan = task.op.plan(task.args, facts, env);
+    // Coalesce restarts: a service started after the change that notified its handler already runs with it.
+    const fresh = result.changed
+      ? result.starts?.find((s) => (started.get(s) ?? -1) > (why?.at ?? Infinity))
+      : undefined;
+    if (handler && fresh)
+      result = {
+        changed: false,
+        reason: `${fresh} was started after '${why?.by}' changed; no restart needed`,
+      };
+    const reason = handler && !fresh ? `${result.reason} (notified by '${why?.by}')` : result.reason;
+    clock++;
     const commands = result.changed ? result.steps.map(describeStep) : [];
     if (result.changed && !options.check) {
       state.dirty = true;
       for (const step of result.steps) await execute(transport, step, task, options.masker);
     }
     if (result.changed) {
+      // Recorded in check mode too, so --check coalesces exactly as apply will.
+      for (const s of result.starts ?? []) started.set(s, clock);
       recap.changed++;
-      for (const n of task.notify) if (!notified.has(n)) notified.set(n, task.name);
+      for (const n of task.notify) if (!notified.has(n)) notified.set(n, { by: task.name, at: clock });
     } else recap.ok++;
     sink({
       type: 'task-result',
@@ -82,7 +102,7 @@ export async function runHostPhase(
   for (const [name, handler] of plan.handlers) {
     if (options.signal.aborted) return;
     const by = notified.get(name);
-    if (by !== undefined) await runTask(handler, true, `'${by}'`);
+    if (by !== undefined) await runTask(handler, true, by);
   }
 }
 

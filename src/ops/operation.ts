@@ -20,7 +20,15 @@ export type Step = { kind: 'exec'; command: Command } | { kind: 'put'; file: Fil
  * that close the gap (and why). Apply executes exactly these steps; check prints them.
  */
 export type Plan =
-  { changed: false; reason: string } | { changed: true; reason: string; steps: Step[]; diff?: FileDiff };
+  | { changed: false; reason: string }
+  | {
+      changed: true;
+      reason: string;
+      steps: Step[];
+      diff?: FileDiff;
+      /** Services these steps (re)start: a handler restarting one of them since its notification is skipped. */
+      starts?: string[];
+    };
 
 export interface Operation<A> {
   /** The module name used in role task lists (`package`, `template`, ...). */

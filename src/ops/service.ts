@@ -50,6 +50,9 @@ export const serviceOp = defineOperation<ServiceArgs>({
       ];
       return noChange(`${name} is ${parts.filter(Boolean).join(' and ') || unit.active}`);
     }
-    return change(why.join('; '), steps);
+    const starts =
+      state === 'started' || state === 'restarted' || (state === 'reloaded' && unit.active !== 'active');
+    const plan = change(why.join('; '), steps);
+    return starts && plan.changed ? { ...plan, starts: [name] } : plan;
   },
 });
