@@ -52,6 +52,9 @@ export async function missingPackages(wanted: readonly string[]): Promise<string
  * Installs the lab's Debian packages on this machine if any is missing (`apt-get update` once first). Package
  * scripts are kept from starting services (apt-cacher-ng would start a system-wide daemon that is not ours).
  */
+/** Every apt run pgprov (and its tests) makes on this machine takes this lock, so they never overlap. */
+export const APT_LOCK = '/run/lock/pgprov-apt.lock';
+
 export async function ensureControllerPackages(options: PrerequisiteOptions = {}): Promise<void> {
   const missing = await missingPackages(CONTROLLER_PACKAGES);
   if (missing.length === 0) return;
@@ -59,7 +62,11 @@ export async function ensureControllerPackages(options: PrerequisiteOptions = {}
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   const hint =
     'check that this machine can reach its Debian mirror (`apt-get update`), then run `pgprov lab up` again';
-  await run(sh`apt-get update -q`, { step: 'update the package lists', env, hint });
+  await run(sh`flock ${APT_LOCK} apt-get -o DPkg::Lock::Timeout=600 update -q`, {
+    step: 'update the package lists',
+    env,
+    hint,
+  });
   const ownPolicy = !existsSync(POLICY_RC_D);
   if (ownPolicy)
     await writeFile(
@@ -68,11 +75,14 @@ export async function ensureControllerPackages(options: PrerequisiteOptions = {}
       { mode: 0o755 },
     );
   try {
-    await run(sh`apt-get install -y -q --no-install-recommends ${missing}`, {
-      step: `install ${missing.join(', ')}`,
-      env,
-      hint,
-    });
+    await run(
+      sh`flock ${APT_LOCK} apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends ${missing}`,
+      {
+        step: `install ${missing.join(', ')}`,
+        env,
+        hint,
+      },
+    );
   } finally {
     if (ownPolicy) await rm(POLICY_RC_D, { force: true });
   }

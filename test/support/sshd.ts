@@ -19,7 +19,8 @@ const run = promisify(execFile);
 
 export const SUDO_USER = 'pgprov-test';
 export const PLAIN_USER = 'pgprov-test-nosudo';
-const LOCK = join(tmpdir(), 'pgprov-test-sshd.lock');
+/** Shared with the lab and other tests that install Debian packages, so their apt runs never overlap. */
+const LOCK = '/run/lock/pgprov-apt.lock';
 const SSHD = '/usr/sbin/sshd';
 
 export interface Sshd {
