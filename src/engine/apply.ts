@@ -3,9 +3,9 @@ import { InterruptedError, PgprovError } from '../core/errors.js';
 import type { EventSink, Recap } from '../core/events.js';
 import type { Transport } from '../transport/transport.js';
 import type { InventoryHost } from '../inventory/model.js';
-import { gather } from './gather.js';
+import { gatherAfter } from './gather.js';
 import { type HostState, runHostPhase } from './host-run.js';
-import { acquireLock, endRun, newHolder, releaseLock, startRun } from './lock.js';
+import { endRun, lockCommand, newHolder, releaseLock, settleLock, startRun } from './lock.js';
 import type { RunPlan } from './plan.js';
 
 export interface ApplyOptions {
@@ -71,20 +71,34 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
   const holder = newHolder();
   startRun(holder);
   try {
-    // Reach every host first, and lock it: nothing changes anywhere unless all can be reached and locked.
+    // Reach every host, lock it and read every phase's facts, in one round trip after the handshake: nothing
+    // changes anywhere unless all hosts can be reached and locked. On an unchanged cluster that probe is the
+    // only read; a host that changes something re-reads before its next task (runHostPhase).
     const limit = pLimit(Math.max(1, options.forks));
+    const states = new Map<string, HostState>();
     await Promise.all(
       plan.hosts.map((h) =>
         limit(async () => {
+          const env = { host: h.name, diff: options.diff, masker: plan.masker };
+          const requests = plan.phases.flatMap((p) =>
+            p.hosts
+              .filter((x) => x.host.name === h.name)
+              .flatMap((x) => x.tasks.flatMap((t) => t.op.facts(t.args, env))),
+          );
           try {
             const t = await options.connect(h);
             transports.set(h.name, t);
-            if (!options.check) {
-              const note = await acquireLock(t, holder);
+            const lock = options.check ? undefined : lockCommand(holder);
+            const { facts, firstLine } = await gatherAfter(t, lock, requests);
+            if (lock) {
+              const note = await settleLock(t, holder, firstLine);
               locked.push(t);
               if (note) sink({ type: 'log', level: 'warn', host: h.name, message: note });
             }
+            states.set(h.name, { facts, dirty: false });
           } catch (error) {
+            const t = transports.get(h.name);
+            if (t && !options.check) await releaseLock(t, holder).catch(() => undefined);
             fail('connect', h.name, error);
           }
         }),
@@ -98,30 +112,6 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
       });
       return await finish();
     }
-
-    // One probe per host for every phase's facts: on an unchanged cluster that is the only read. A host that
-    // changes something re-reads before its next task (runHostPhase), so plans never rest on stale facts.
-    const states = new Map<string, HostState>();
-    await Promise.all(
-      plan.hosts.map((h) =>
-        limit(async () => {
-          const env = { host: h.name, diff: options.diff, masker: plan.masker };
-          const requests = plan.phases.flatMap((p) =>
-            p.hosts
-              .filter((x) => x.host.name === h.name)
-              .flatMap((x) => x.tasks.flatMap((t) => t.op.facts(t.args, env))),
-          );
-          try {
-            states.set(h.name, {
-              facts: await gather(transports.get(h.name) as Transport, requests),
-              dirty: false,
-            });
-          } catch (error) {
-            fail('facts', h.name, error);
-          }
-        }),
-      ),
-    );
 
     for (const phase of plan.phases) {
       if (signal.aborted) break;
@@ -163,14 +153,14 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
     return await finish();
   } finally {
     // Only reached with work left when something threw past the per-host handlers (a bug): still unlock.
-    await Promise.all(locked.map((t) => releaseLock(t).catch(() => undefined)));
+    await Promise.all(locked.map((t) => releaseLock(t, holder).catch(() => undefined)));
     for (const t of transports.values()) await t.close().catch(() => undefined);
     endRun(holder);
   }
 
   /** Releases locks and connections, then reports the recap (with the final round-trip counts). */
   async function finish(): Promise<ApplyResult> {
-    await Promise.all(locked.splice(0).map((t) => releaseLock(t).catch(() => undefined)));
+    await Promise.all(locked.splice(0).map((t) => releaseLock(t, holder).catch(() => undefined)));
     for (const [name, t] of transports) {
       const r = recap[name];
       if (r) r.roundTrips = t.roundTrips;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { sh } from '../core/command.js';
+import { type Command, sh } from '../core/command.js';
 import { LockError } from '../core/errors.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -50,23 +50,36 @@ export function isStale(text: string, here = hostname()): boolean {
   }
 }
 
+/** The command that takes the lock: prints `acquired`, or the holder of the lock, as its first line. */
+export function lockCommand(holder: Holder): Command {
+  return sh`mkdir -p /run/lock && if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${holder.text} > ${LOCK_DIR}/holder; echo acquired; else head -n1 ${LOCK_DIR}/holder 2>/dev/null || echo unknown; fi`;
+}
+
 /**
- * Takes the host's apply lock: mkdir is atomic, so of two runs exactly one wins. The loser reads who holds it
- * and says so; a stale lock left by a dead run of this controller is taken over, and the caller is told.
+ * Takes the host's apply lock given the first line `lockCommand` printed: mkdir is atomic, so of two runs
+ * exactly one wins. The loser says who holds it; a stale lock left by a dead run of this controller is taken
+ * over, and the caller is told.
  */
-export async function acquireLock(transport: Transport, holder: Holder): Promise<string | undefined> {
-  const take = sh`mkdir -p /run/lock && if mkdir ${LOCK_DIR} 2>/dev/null; then printf '%s\n' ${holder.text} > ${LOCK_DIR}/holder; echo acquired; else cat ${LOCK_DIR}/holder 2>/dev/null || echo unknown; fi`;
-  const first = (await transport.exec(take)).stdout.trim();
+export async function settleLock(
+  transport: Transport,
+  holder: Holder,
+  firstLine: string,
+): Promise<string | undefined> {
+  const first = firstLine.trim();
   if (first === 'acquired') return undefined;
   if (isStale(first)) {
     await transport.exec(sh`rm -rf -- ${LOCK_DIR}`);
-    if ((await transport.exec(take)).stdout.trim() === 'acquired') return `took over a stale lock (${first})`;
+    const again = (await transport.exec(lockCommand(holder))).stdout.trim();
+    if (again === 'acquired') return `took over a stale lock (${first})`;
   }
   throw new LockError(transport.host, first || 'unknown holder', {
     hint: `wait for that run to finish; if it died, remove the lock on ${transport.host} with: sudo rm -r ${LOCK_DIR}`,
   });
 }
 
-export async function releaseLock(transport: Transport): Promise<void> {
-  await transport.exec(sh`rm -rf -- ${LOCK_DIR}`);
+/** Releases the lock only if this run holds it: another run's lock is never removed by mistake. */
+export async function releaseLock(transport: Transport, holder: Holder): Promise<void> {
+  await transport.exec(
+    sh`if [ "$(head -n1 ${LOCK_DIR}/holder 2>/dev/null)" = ${holder.text} ]; then rm -rf -- ${LOCK_DIR}; fi`,
+  );
 }
