@@ -7,6 +7,22 @@ import { isSecret } from '../core/secret.js';
  */
 const hb = Handlebars.create();
 
+// Strict mode checks plain {{var}} lookups but not the arguments of helpers: `{{#each missing}}` would render
+// nothing. Every built-in block helper and ours refuse an undefined argument instead.
+type HelperOptions = { loc?: { start?: { line?: number; column?: number } }; name?: string };
+const strictArgs = (name: string, helper: (...args: unknown[]) => unknown) =>
+  function (this: unknown, ...args: unknown[]): unknown {
+    const options = args[args.length - 1] as HelperOptions;
+    if (args.slice(0, -1).some((a) => a === undefined)) {
+      const at = options?.loc?.start;
+      throw new Error(`"${name}" argument not defined${at?.line ? ` - ${at.line}:${at.column ?? 0}` : ''}`);
+    }
+    return helper.apply(this, args);
+  };
+for (const name of ['each', 'if', 'unless', 'with']) {
+  hb.registerHelper(name, strictArgs(name, hb.helpers[name] as (...args: unknown[]) => unknown));
+}
+
 hb.registerHelper('join', (items: unknown, separator: unknown) =>
   Array.isArray(items) ? items.join(typeof separator === 'string' ? separator : ',') : '',
 );
@@ -46,8 +62,13 @@ export function renderTemplate(key: string, text: string, vars: Record<string, u
     const line = pos ? Number(pos[1] ?? pos[2]) : undefined;
     const column = pos?.[3] ? Number(pos[3]) + 1 : undefined;
     const what = /"([^"]+)" not defined/.exec(message);
+    const helperArg = /"([^"]+)" argument not defined/.exec(message);
     throw new TemplateError(
-      what ? `variable '${what[1]}' is not defined` : (message.split('\n')[0] ?? message),
+      helperArg
+        ? `a variable given to {{#${helperArg[1]}}} is not defined`
+        : what
+          ? `variable '${what[1]}' is not defined`
+          : (message.split('\n')[0] ?? message),
       line,
       column,
     );

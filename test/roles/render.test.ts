@@ -18,6 +18,21 @@ describe('templates', () => {
     }
   });
 
+  it('is strict inside block helpers too: {{#each missing}} is an error, not an empty loop', () => {
+    expect(() => renderTemplate('t5', 'a\n{{#each hosts}}x{{/each}}', {})).toThrow(
+      'a variable given to {{#each}} is not defined',
+    );
+    expect(() => renderTemplate('t6', '{{#if flag}}x{{/if}}', {})).toThrow(TemplateError);
+    expect(
+      renderTemplate('t7', '{{#if flag}}x{{/if}}{{#each l}}{{this}}{{/each}}', { flag: false, l: [1, 2] }),
+    ).toBe('12');
+    try {
+      renderTemplate('t8', 'a\nb\n{{#each hosts}}x{{/each}}', {});
+    } catch (e) {
+      expect((e as TemplateError).line).toBe(3);
+    }
+  });
+
   it('reports syntax errors with their line', () => {
     expect(() => renderTemplate('t3', 'ok\n{{#each x}}\n', { x: [] })).toThrow(TemplateError);
   });
