@@ -17,6 +17,7 @@ interface ApplyFlags {
   json?: boolean;
   plain?: boolean;
   verbose?: boolean;
+  secretsFile?: string;
 }
 
 export function registerApply(program: Command, output: Output): void {
@@ -43,6 +44,10 @@ cluster reports 0 changed. Each host is locked while a run applies to it.`,
       '-e, --extra-vars <key=value>',
       'set a variable, highest precedence (repeatable; @file.yaml reads a file)',
       collectRepeat,
+    )
+    .option(
+      '--secrets-file <file>',
+      'YAML file of secrets (name: value), e.g. from a vault; see roles/*/secrets.yaml',
     )
     .option('-C, --check', 'show what would change, change nothing (same plan as apply)')
     .option('-D, --diff', 'show a diff of every changed file (secrets masked)')
@@ -83,6 +88,7 @@ Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 inte
           check: flags.check === true,
           diff: flags.diff === true,
           forks: flags.forks,
+          ...(flags.secretsFile ? { secretsFile: flags.secretsFile } : {}),
           sink: sink as EventSink,
           signal: controller.signal,
         });

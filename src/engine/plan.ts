@@ -1,7 +1,7 @@
 import { InputError, type InputIssue, UsageError } from '../core/errors.js';
-import { Masker } from '../core/secret.js';
+import { Masker, type Secret } from '../core/secret.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
-import { resolveHostVars } from '../inventory/precedence.js';
+import { mergeVars } from '../inventory/precedence.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import type { Project, Task } from '../roles/model.js';
@@ -54,8 +54,8 @@ export interface PlanInputs {
   templates: ReadonlyMap<string, string>;
   files: ReadonlyMap<string, string>;
   tls(host: string): HostTls;
-  /** Run-wide values that must be masked everywhere (generated passwords, keys). */
-  secrets?: Masker;
+  /** Secrets the roles declared, resolved (inventory, environment, file, stored or generated). */
+  secrets?: Record<string, Secret>;
 }
 
 /**
@@ -66,7 +66,8 @@ export interface PlanInputs {
 export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPlan {
   const { inventory, project } = inputs;
   const limited = checkSelection(project, inventory, options);
-  const masker = inputs.secrets ?? new Masker();
+  const masker = new Masker();
+  const secrets = inputs.secrets ?? {};
   const defaults = Object.assign({}, ...[...project.roles.values()].map((r) => r.defaults)) as Vars;
   const issues: InputIssue[] = [];
   const phases: PhasePlan[] = [];
@@ -78,7 +79,7 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
       const host = inventory.hosts.find((h) => h.name === name) as InventoryHost;
       let vars: Vars;
       try {
-        vars = resolveVarReferences(hostVars(inventory, host, defaults, options.extraVars ?? {}));
+        vars = resolveVarReferences(hostVars(inventory, host, defaults, options.extraVars ?? {}, secrets));
       } catch (error) {
         issues.push({ file: inventory.file, message: `${name}: ${(error as Error).message}` });
         continue;
@@ -144,9 +145,16 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
 
 /**
  * Variables a host sees: role defaults < inventory group and host vars (already layered by the loader) <
- * extra vars, plus facts about the inventory itself (`inventory_hostname`, `groups`).
+ * resolved secrets (the same values, wrapped so they are masked) < extra vars, plus facts about the inventory
+ * itself (`inventory_hostname`, `groups`).
  */
-export function hostVars(inventory: Inventory, host: InventoryHost, defaults: Vars, extraVars: Vars): Vars {
+export function hostVars(
+  inventory: Inventory,
+  host: InventoryHost,
+  defaults: Vars,
+  extraVars: Vars,
+  secrets: Record<string, Secret> = {},
+): Vars {
   const groups = Object.fromEntries(
     Object.entries(inventory.groups).map(([g, names]) => [
       g,
@@ -157,7 +165,7 @@ export function hostVars(inventory: Inventory, host: InventoryHost, defaults: Va
     ]),
   );
   return {
-    ...resolveHostVars({ roleDefaults: defaults, host, extraVars }),
+    ...mergeVars([defaults, host.vars, secrets, extraVars]),
     inventory_hostname: host.name,
     host: { name: host.name, address: host.connection.address, groups: host.groups },
     groups,

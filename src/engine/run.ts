@@ -1,4 +1,8 @@
+import { InputError, type InputIssue } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
+import { Secret } from '../core/secret.js';
+import type { Project } from '../roles/model.js';
+import { resolveSecrets } from '../secrets/store.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { ensurePki } from '../pki/store.js';
@@ -20,6 +24,8 @@ export interface ApplyRequest {
   forks?: number;
   sink: EventSink;
   signal?: AbortSignal;
+  /** A YAML file of secrets (name: value), e.g. written by a vault agent. */
+  secretsFile?: string;
   /** Replaces the SSH transport (benchmarks count round trips through it). */
   connect?: (host: InventoryHost, inventory: Inventory) => Promise<Transport>;
   now?: Date;
@@ -48,10 +54,19 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   for (const message of pki.changes) request.sink({ type: 'log', level: 'info', message: `pki: ${message}` });
   for (const message of pki.warnings)
     request.sink({ type: 'log', level: 'warn', message: `pki: ${message}` });
+  const secrets = await roleSecrets(project, inventory, request.secretsFile);
+  for (const name of secrets.generated) {
+    request.sink({
+      type: 'log',
+      level: 'info',
+      message: `secrets: generated ${name} (stored in ${inventory.stateDir}/secrets.yaml)`,
+    });
+  }
   const plan = planRun(
     {
       inventory,
       project,
+      secrets: secrets.secrets,
       ...assets,
       tls: (host) => {
         const leaf = pki.hosts[host];
@@ -63,6 +78,37 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
   return { inventory, plan };
+}
+
+/**
+ * Resolves every secret the roles declare: the inventory's value, else PGPROV_SECRET_<NAME>, else the secrets
+ * file, else the stored one, else a new one (stored 0600 beside the PKI). Secrets are cluster-wide, so the
+ * inventory value is taken from the hosts' vars and must be the same on every host.
+ */
+async function roleSecrets(project: Project, inventory: Inventory, file: string | undefined) {
+  const declared = [...project.roles.values()].flatMap((r) => r.secrets);
+  const inventoryValues: Record<string, string | Secret | undefined> = {};
+  const issues: InputIssue[] = [];
+  for (const { name } of declared) {
+    const values = new Set(inventory.hosts.map((h) => h.vars[name]).filter((v) => v !== undefined));
+    if (values.size > 1) {
+      issues.push({
+        ...inventory.locate(['all']),
+        message: `${name} has different values on different hosts`,
+        hint: `a secret is cluster-wide: set ${name} once, in the vars of 'all'`,
+      });
+    }
+    const [value] = values;
+    if (value !== undefined) inventoryValues[name] = value instanceof Secret ? value : String(value);
+  }
+  if (issues.length > 0) throw new InputError('the inventory gives conflicting secrets', issues);
+  return resolveSecrets({
+    stateDir: inventory.stateDir,
+    names: declared.map((d) => d.name),
+    inventoryValues,
+    env: process.env,
+    ...(file ? { file } : {}),
+  });
 }
 
 export async function runApply(request: ApplyRequest): Promise<ApplyResult> {

@@ -70,6 +70,22 @@ async function loadRole(
       issues.push({ file: join(dir, 'defaults.yaml'), message: 'defaults must be a map of variable: value' });
     } else defaults = value as Record<string, unknown>;
   }
+  const secrets: Role['secrets'] = [];
+  if (existsSync(join(dir, 'secrets.yaml'))) {
+    const source = await readSource(join(dir, 'secrets.yaml'), issues);
+    if (source) {
+      const found = validateSource(
+        schemaValidator(join(schemasDir, 'secrets.schema.json')),
+        source,
+        'each secret needs a name (lower_snake_case) and a description',
+      );
+      issues.push(...found);
+      if (found.length === 0 && Array.isArray(source.value)) {
+        for (const s of source.value as { name: string; description: string }[])
+          secrets.push({ ...s, role: name });
+      }
+    }
+  }
   const handlerNames = new Set(handlers.map((h) => h.name));
   for (const task of tasks) {
     for (const n of task.notify) {
@@ -82,7 +98,7 @@ async function loadRole(
       }
     }
   }
-  return { name, tasks, handlers, defaults };
+  return { name, tasks, handlers, defaults, secrets };
 }
 
 async function loadTaskList(

@@ -31,11 +31,19 @@ export interface Task {
   source: SourceLocation;
 }
 
+/** A secret a role needs: generated on first apply unless the inventory, environment or a file gives it. */
+export interface SecretDeclaration {
+  name: string;
+  description: string;
+  role: string;
+}
+
 export interface Role {
   name: string;
   tasks: Task[];
   handlers: Task[];
   defaults: Record<string, unknown>;
+  secrets: SecretDeclaration[];
 }
 
 /** A phase runs some roles on one inventory group; phases run in order. */

@@ -94,6 +94,23 @@ describe('planning a run (pure: no host is read)', () => {
     }
   });
 
+  it('secrets the roles declare reach templates as Secrets, masked in every output', () => {
+    const plan = planRun({
+      ...inputs(),
+      secrets: { etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') },
+    });
+    expect(etcdEnv(plan)).toContain('ETCD_INITIAL_CLUSTER_TOKEN="t0k3n-xyz-123"');
+    expect(plan.masker.mask(etcdEnv(plan))).toContain('ETCD_INITIAL_CLUSTER_TOKEN="********"');
+    // -e still wins over a stored secret.
+    const overridden = planRun(
+      { ...inputs(), secrets: { etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') } },
+      {
+        extraVars: { etcd_initial_cluster_token: 'from-cli' },
+      },
+    );
+    expect(etcdEnv(overridden)).toContain('ETCD_INITIAL_CLUSTER_TOKEN="from-cli"');
+  });
+
   it('masks secrets from host vars', () => {
     const plan = planRun(inputs({ some_password: new Secret('pa55word-xyz') }));
     expect(plan.masker.mask('x pa55word-xyz y')).toBe('x ******** y');
