@@ -66,7 +66,7 @@ export async function runHostPhase(
     if (handler && fresh)
       result = {
         changed: false,
-        reason: `${fresh} was started after '${why?.by}' changed; no restart needed`,
+        reason: `${fresh} was started after '${why?.by}' changed; no restart or reload needed`,
       };
     const reason = handler && !fresh ? `${result.reason} (notified by '${why?.by}')` : result.reason;
     clock++;

@@ -26,8 +26,10 @@ export type Plan =
       reason: string;
       steps: Step[];
       diff?: FileDiff;
-      /** Services these steps (re)start: a handler restarting one of them since its notification is skipped. */
+      /** Services these steps start or restart. */
       starts?: string[];
+      /** Services these steps restart or reload to pick up a change: not needed if started since the change. */
+      refreshes?: string[];
     };
 
 export interface Operation<A> {

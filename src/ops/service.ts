@@ -1,7 +1,7 @@
 import { sh } from '../core/command.js';
 import { request } from '../facts/fact.js';
 import { unitFact } from '../facts/systemd.js';
-import { change, defineOperation, exec, noChange, type Step } from './operation.js';
+import { change, defineOperation, exec, noChange, type Plan, type Step } from './operation.js';
 
 export interface ServiceArgs {
   name: string;

@@ -23,11 +23,20 @@ for (const name of ['each', 'if', 'unless', 'with']) {
   hb.registerHelper(name, strictArgs(name, hb.helpers[name] as (...args: unknown[]) => unknown));
 }
 
-hb.registerHelper('join', (items: unknown, separator: unknown) =>
-  Array.isArray(items) ? items.join(typeof separator === 'string' ? separator : ',') : '',
+hb.registerHelper(
+  'join',
+  strictArgs('join', (items: unknown, separator: unknown) =>
+    Array.isArray(items) ? items.join(typeof separator === 'string' ? separator : ',') : '',
+  ),
 );
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
+hb.registerHelper(
+  'eq',
+  strictArgs('eq', (a: unknown, b: unknown) => a === b),
+);
+hb.registerHelper(
+  'json',
+  strictArgs('json', (value: unknown) => JSON.stringify(value)),
+);
 hb.registerHelper('lookup_or', (obj: unknown, key: unknown, fallback: unknown) =>
   obj && typeof obj === 'object' && typeof key === 'string' && key in obj
     ? (obj as Record<string, unknown>)[key]
@@ -65,7 +74,7 @@ export function renderTemplate(key: string, text: string, vars: Record<string, u
     const helperArg = /"([^"]+)" argument not defined/.exec(message);
     throw new TemplateError(
       helperArg
-        ? `a variable given to {{#${helperArg[1]}}} is not defined`
+        ? `a variable given to {{${helperArg[1] === 'each' || helperArg[1] === 'if' || helperArg[1] === 'unless' || helperArg[1] === 'with' ? '#' : ''}${helperArg[1]}}} is not defined`
         : what
           ? `variable '${what[1]}' is not defined`
           : (message.split('\n')[0] ?? message),

@@ -23,6 +23,9 @@ describe('templates', () => {
       'a variable given to {{#each}} is not defined',
     );
     expect(() => renderTemplate('t6', '{{#if flag}}x{{/if}}', {})).toThrow(TemplateError);
+    expect(() => renderTemplate('t6b', 'x: {{json nope}}', {})).toThrow(
+      'a variable given to {{json}} is not defined',
+    );
     expect(
       renderTemplate('t7', '{{#if flag}}x{{/if}}{{#each l}}{{this}}{{/each}}', { flag: false, l: [1, 2] }),
     ).toBe('12');
