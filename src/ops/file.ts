@@ -14,6 +14,8 @@ export interface FileArgs {
   group: string;
   /** Octal, four digits: '0644'. */
   mode: string;
+  /** Checked on the host before it replaces the file: `haproxy -c -f %s`. */
+  validate?: string;
 }
 
 const sha256 = (content: string | Secret): string =>
@@ -67,5 +69,12 @@ export const fileOp = defineOperation<FileArgs>({
 
 const put = (args: FileArgs): Step => ({
   kind: 'put',
-  file: { path: args.path, content: args.content, owner: args.owner, group: args.group, mode: args.mode },
+  file: {
+    path: args.path,
+    content: args.content,
+    owner: args.owner,
+    group: args.group,
+    mode: args.mode,
+    ...(args.validate ? { validate: args.validate } : {}),
+  },
 });

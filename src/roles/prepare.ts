@@ -148,5 +148,12 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
 }
 
 function fileArgs(a: Record<string, unknown>, content: string, owner: string, group: string): FileArgs {
-  return { path: str(a.dest), content, owner, group, mode: mode(a.mode, '0644') };
+  return {
+    path: str(a.dest),
+    content,
+    owner,
+    group,
+    mode: mode(a.mode, '0644'),
+    ...(a.validate ? { validate: str(a.validate) } : {}),
+  };
 }

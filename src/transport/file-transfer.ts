@@ -8,7 +8,7 @@
  * Any failure or signal removes the temporary file; the destination is either the old file or the new one.
  */
 import { posix } from 'node:path';
-import { join, sh, type Command } from '../core/command.js';
+import { join, raw, sh, type Command } from '../core/command.js';
 
 /** Temporary files are `.<name>.pgprov-XXXXXX` beside the destination. */
 export const TEMP_SUFFIX = '.pgprov-';
@@ -22,6 +22,8 @@ export interface PutTarget {
   mode: string;
   owner: string;
   group: string;
+  /** A check run on the new file before it replaces the old one; `%s` is its path (`haproxy -c -f %s`). */
+  validate?: string;
 }
 
 /** The command that places stdin (base64) at `target.path`, if and only if exactly `size` bytes arrived. */
@@ -41,10 +43,18 @@ export function putCommand(target: PutTarget, size: number): Command {
     sh`{ [ $n -eq ${size} ] || { echo "put: received $n of ${size} bytes" >&2; false; }; }`,
     sh`chmod ${target.mode} "$tmp"`,
     sh`chown ${owner} "$tmp"`,
+    ...(target.validate ? [validateStep(target.validate)] : []),
     sh`mv -f "$tmp" ${target.path}`,
     sh`tmp=`,
   ];
   return join([cleanup, join(steps, ' && ')], ' ');
+}
+
+/** Runs the role's check on the temporary file; when it fails the old file stays and its output is the error. */
+function validateStep(template: string): Command {
+  if (!template.includes('%s'))
+    throw new Error(`validate needs %s where the file goes, got ${JSON.stringify(template)}`);
+  return sh`{ ${raw(template.split('%s').join('"$tmp"'))} >&2 || { echo "validation failed: ${raw(template.replace(/[`"$\\]/g, ''))}" >&2; false; }; }`;
 }
 
 /** What put sends on stdin. */

@@ -171,7 +171,9 @@ class Session implements SshTransport {
     );
     if (result.code !== 0) {
       throw new RemoteCommandError(this.host, shown, result.code, tail(result.stderr), {
-        hint: `check that the directory exists and that ${file.owner}:${file.group} exist on the host`,
+        hint: result.stderr.includes('validation failed:')
+          ? `the new ${file.path} did not pass its check (output above); the old file is still in place`
+          : `check that the directory exists and that ${file.owner}:${file.group} exist on the host`,
       });
     }
   }

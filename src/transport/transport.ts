@@ -24,6 +24,8 @@ export interface FileUpload {
   mode: string;
   owner: string;
   group: string;
+  /** A check run on the new file before it replaces the old one; `%s` is its path (`haproxy -c -f %s`). */
+  validate?: string;
 }
 
 /** The one narrow interface between the engine and a host. */

@@ -172,6 +172,24 @@ describe.skipIf(!canRunSshd())('SSH transport against a real sshd', { timeout: 6
       expect((await admin.exec(sh`ls -A ${dir}; cat ${dir}/file`)).stdout).toBe('file\nold');
     });
 
+    it('validates the new file before it replaces the old one (haproxy -c style)', async () => {
+      const dir = `${scratch}/validated`;
+      await admin.exec(sh`mkdir -p ${dir} && printf 'good 1' >${dir}/cfg`);
+      const file = {
+        path: `${dir}/cfg`,
+        mode: '0644',
+        owner: 'root',
+        group: 'root',
+        validate: "grep -q '^good' %s",
+      };
+      await admin.put({ ...file, content: 'good 2' });
+      expect((await admin.exec(sh`cat ${dir}/cfg`)).stdout).toBe('good 2');
+      const error = await admin.put({ ...file, content: 'broken 3' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RemoteCommandError);
+      expect((error as Error).message).toContain("validation failed: grep -q '^good' %s");
+      expect((await admin.exec(sh`ls -A ${dir}; cat ${dir}/cfg`)).stdout).toBe('cfg\ngood 2');
+    });
+
     it('reports a missing file on get', async () => {
       const error = await admin.get(`${scratch}/absent`).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteCommandError);
