@@ -52,7 +52,11 @@ export const serviceOp = defineOperation<ServiceArgs>({
     }
     const starts =
       state === 'started' || state === 'restarted' || (state === 'reloaded' && unit.active !== 'active');
-    const plan = change(why.join('; '), steps);
-    return starts && plan.changed ? { ...plan, starts: [name] } : plan;
+    const refreshes = state === 'restarted' || state === 'reloaded';
+    return {
+      ...(change(why.join('; '), steps) as Extract<Plan, { changed: true }>),
+      ...(starts ? { starts: [name] } : {}),
+      ...(refreshes ? { refreshes: [name] } : {}),
+    };
   },
 });

@@ -37,6 +37,17 @@ describe('service operation', () => {
     expect(cmds(plan)).toEqual(['systemctl daemon-reload']);
   });
 
+  it('says which services a plan starts and which it refreshes, so handlers can coalesce', () => {
+    expect(
+      serviceOp.plan({ name: 'etcd', state: 'started' }, unit('inactive', 'enabled'), env()),
+    ).toMatchObject({
+      starts: ['etcd'],
+    });
+    const reload = serviceOp.plan({ name: 'etcd', state: 'reloaded' }, unit('active', 'enabled'), env());
+    expect(reload).toMatchObject({ refreshes: ['etcd'] });
+    expect(reload).not.toHaveProperty('starts');
+  });
+
   it('always restarts when asked to (handlers)', () => {
     expect(
       cmds(serviceOp.plan({ name: 'etcd', state: 'restarted' }, unit('active', 'enabled'), env())),
