@@ -61,7 +61,7 @@ export async function runHostPhase(
     let result: Plan = task.op.plan(task.args, facts, env);
     // Coalesce restarts: a service started after the change that notified its handler already runs with it.
     const fresh = result.changed
-      ? result.starts?.find((s) => (started.get(s) ?? -1) > (why?.at ?? Infinity))
+      ? result.refreshes?.find((s) => (started.get(s) ?? -1) > (why?.at ?? Infinity))
       : undefined;
     if (handler && fresh)
       result = {

@@ -48,7 +48,12 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   const pki = await ensurePki({
     stateDir: inventory.stateDir,
     clusterName,
-    hosts: inventory.hosts.map((h) => ({ name: h.name, address: h.connection.address })),
+    // Clients reach PostgreSQL through the virtual IP too, so it is a name of every host's certificate.
+    hosts: inventory.hosts.map((h) => ({
+      name: h.name,
+      address: h.connection.address,
+      ...(typeof h.vars.cluster_vip === 'string' ? { extraNames: [h.vars.cluster_vip] } : {}),
+    })),
     now: request.now ?? new Date(),
   });
   for (const message of pki.changes) request.sink({ type: 'log', level: 'info', message: `pki: ${message}` });

@@ -9,6 +9,10 @@ import { labHostNamed, labUp } from '../../src/lab/index.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { apply, changedTasks, LAB_INVENTORY, onHost, ROOT, totalChanged } from '../support/lab.js';
 
+/** These tests are about the engine and etcd: they run the certificates and etcd phases only. */
+const applyEtcd = (options: Parameters<typeof apply>[0] = {}) =>
+  apply({ tags: ['certificates', 'etcd'], ...options });
+
 const dir = mkdtempSync(join(tmpdir(), 'pgprov-faults-'));
 const taskResults = (events: RunEvent[]) => events.filter((e) => e.type === 'task-result');
 const failure = (events: RunEvent[], host: string) => {
@@ -22,7 +26,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
   beforeAll(async () => {
     await labUp({ hosts: 3 });
     // Converge first, so each case below starts from a known cluster.
-    expect((await apply()).failed).toBe(false);
+    expect((await applyEtcd()).failed).toBe(false);
   });
   afterAll(() => link('up', 'pg2'));
 
@@ -37,7 +41,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
         )
         .replace('cluster_name: pgprov-lab', 'cluster_name: pgprov-lab\n    etcd_heartbeat_interval_ms: 120'),
     );
-    const run = await apply({ inventoryFile: inventory });
+    const run = await applyEtcd({ inventoryFile: inventory });
     expect(run.failed).toBe(true);
     expect(failure(run.events, 'pg9')?.code).toBe('E_CONNECT');
     expect(failure(run.events, 'pg9')?.message).toMatch(/10\.231\.0\.99:22/);
@@ -54,7 +58,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
       .map((l) => (l.startsWith('10.231.0.11 ') ? `10.231.0.11 ${impostor}` : l))
       .join('\n');
     writeFileSync(knownHosts, pinned);
-    const run = await apply({
+    const run = await applyEtcd({
       extraVars: { pgprov_known_hosts: knownHosts, etcd_heartbeat_interval_ms: 120 },
     });
     expect(run.failed).toBe(true);
@@ -71,7 +75,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
       "mkdir -p /run/lock/pgprov && echo 'alice@ops pid 4242 run 0badc0de since 2026-11-25T10:00:00Z' > /run/lock/pgprov/holder",
     );
     try {
-      const run = await apply();
+      const run = await applyEtcd();
       expect(run.failed).toBe(true);
       expect(failure(run.events, 'pg2')?.code).toBe('E_LOCKED');
       expect(failure(run.events, 'pg2')?.message).toContain('alice@ops pid 4242');
@@ -110,7 +114,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
       };
       return wrapped;
     };
-    const run = await apply({ connect, extraVars: { etcd_heartbeat_interval_ms: 150 } });
+    const run = await applyEtcd({ connect, extraVars: { etcd_heartbeat_interval_ms: 150 } });
     link('up', 'pg2');
     expect(cut).toBe(true);
     expect(failure(run.events, 'pg2')?.code).toBe('E_CONNECT');
@@ -119,7 +123,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
     expect(changedTasks(run, 'pg3')).toContain('pg3: etcd configuration');
     // pg2 kept its old file whole (atomic write), and the next apply converges it.
     expect(await onHost('pg2', 'grep HEARTBEAT /etc/default/etcd')).toBe('ETCD_HEARTBEAT_INTERVAL="100"\n');
-    const again = await apply({ extraVars: { etcd_heartbeat_interval_ms: 150 } });
+    const again = await applyEtcd({ extraVars: { etcd_heartbeat_interval_ms: 150 } });
     expect(again.failed).toBe(false);
     // pg2 could not be unlocked when its network went; the next run knows that run is over and takes over.
     expect(again.events).toContainEqual(
@@ -140,6 +144,8 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
         'apply',
         LAB_INVENTORY,
         '--plain',
+        '--tags',
+        'certificates,etcd',
         '-e',
         'etcd_heartbeat_interval_ms=110',
       ],
@@ -163,8 +169,8 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
       expect(await onHost(h, 'test -e /run/lock/pgprov && echo held || echo free')).toBe('free\n');
     }
     // Nothing half-done: the next run converges normally.
-    const run = await apply({ extraVars: { etcd_heartbeat_interval_ms: 110 } });
+    const run = await applyEtcd({ extraVars: { etcd_heartbeat_interval_ms: 110 } });
     expect(run.failed).toBe(false);
-    expect(totalChanged(await apply({ extraVars: { etcd_heartbeat_interval_ms: 110 } }))).toBe(0);
+    expect(totalChanged(await applyEtcd({ extraVars: { etcd_heartbeat_interval_ms: 110 } }))).toBe(0);
   });
 });

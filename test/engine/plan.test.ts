@@ -15,9 +15,16 @@ beforeAll(async () => {
   assets = await loadAssets(project);
 });
 
+/** Every secret the shipped roles declare, as the engine would resolve them. */
+const secrets = () =>
+  Object.fromEntries(
+    [...project.roles.values()].flatMap((r) => r.secrets).map((d) => [d.name, new Secret(`${d.name}-value`)]),
+  );
+
 const inputs = (vars: Record<string, unknown> = {}): PlanInputs => ({
   inventory: fakeInventory(vars),
   project,
+  secrets: secrets(),
   ...assets,
   tls: (host) => ({ caPem: 'CA', certPem: `CERT ${host}`, keyPem: new Secret(`KEY ${host}`) }),
 });
@@ -33,7 +40,15 @@ const etcdEnv = (plan: ReturnType<typeof planRun>, host = 'pg1') => {
 describe('planning a run (pure: no host is read)', () => {
   it('orders phases as roles/site.yaml says and renders etcd for each host', () => {
     const plan = planRun(inputs());
-    expect(plan.phases.map((p) => p.name)).toEqual(['certificates', 'etcd']);
+    // No pgbackrest group in this inventory: both pgBackRest phases have nothing to do and are left out.
+    expect(plan.phases.map((p) => p.name)).toEqual([
+      'certificates',
+      'etcd',
+      'patroni',
+      'haproxy',
+      'keepalived',
+    ]);
+    expect(project.roles.get('patroni')?.secrets.map((s) => s.name)).toContain('replication_password');
     const env = etcdEnv(plan, 'pg2');
     expect(env).toContain('ETCD_NAME="pg2"');
     expect(env).toContain('ETCD_DATA_DIR="/var/lib/etcd/test"');
@@ -49,7 +64,10 @@ describe('planning a run (pure: no host is read)', () => {
   });
 
   it('--skip-tags and --limit narrow the run', () => {
-    const plan = planRun(inputs(), { skipTags: ['certificates'], limit: ['pg3'] });
+    const plan = planRun(inputs(), {
+      skipTags: ['certificates', 'pgbackrest', 'patroni', 'haproxy', 'keepalived'],
+      limit: ['pg3'],
+    });
     expect(plan.phases.map((p) => [p.name, p.hosts.map((h) => h.host.name)])).toEqual([['etcd', ['pg3']]]);
   });
 
@@ -97,13 +115,13 @@ describe('planning a run (pure: no host is read)', () => {
   it('secrets the roles declare reach templates as Secrets, masked in every output', () => {
     const plan = planRun({
       ...inputs(),
-      secrets: { etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') },
+      secrets: { ...secrets(), etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') },
     });
     expect(etcdEnv(plan)).toContain('ETCD_INITIAL_CLUSTER_TOKEN="t0k3n-xyz-123"');
     expect(plan.masker.mask(etcdEnv(plan))).toContain('ETCD_INITIAL_CLUSTER_TOKEN="********"');
     // -e still wins over a stored secret.
     const overridden = planRun(
-      { ...inputs(), secrets: { etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') } },
+      { ...inputs(), secrets: { ...secrets(), etcd_initial_cluster_token: new Secret('t0k3n-xyz-123') } },
       {
         extraVars: { etcd_initial_cluster_token: 'from-cli' },
       },

@@ -20,7 +20,16 @@ async function problems(): Promise<string[]> {
 describe('loading roles', () => {
   it('loads the shipped roles', async () => {
     const project = await loadProject();
-    expect([...project.roles.keys()]).toEqual(['certificates', 'etcd']);
+    expect([...project.roles.keys()]).toEqual([
+      'certificates',
+      'etcd',
+      'pgbackrest',
+      'postgresql',
+      'patroni',
+      'pgbackrest-repo',
+      'haproxy',
+      'keepalived',
+    ]);
     expect(project.roles.get('etcd')?.handlers.map((h) => h.name)).toEqual(['restart etcd']);
   });
 

@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { apply, changedTasks, freshLab, onHost } from '../support/lab.js';
+
+describe('the whole HA stack on the lab, from bare hosts', () => {
+  beforeAll(async () => {
+    await freshLab(3);
+  });
+
+  it('one apply deploys etcd, Patroni + PostgreSQL, HAProxy and keepalived', async () => {
+    const run = await apply();
+    // Failures first, with their messages, so a red run says what broke.
+    expect(run.events.filter((e) => e.type === 'host-failed')).toEqual([]);
+    // Services started by this run are not reloaded right after by the handlers their files notified.
+    expect(
+      changedTasks(run).filter((t) => /reload (patroni|pgbackrest|haproxy|keepalived)$/.test(t)),
+    ).toEqual([]);
+    // Patroni 3.0 (bookworm) shows a healthy replica as "running", 3.1+ as "streaming"; pg_stat_replication on
+    // the leader (next test) is what proves streaming.
+    const members = await waitFor(
+      'one leader and two replicas',
+      () => patroniMembers(),
+      (m) =>
+        m.filter((x) => x.Role === 'Leader').length === 1 &&
+        m.filter((x) => x.Role === 'Replica' && ['running', 'streaming'].includes(x.State)).length === 2,
+    );
+    expect(members.map((m) => m.Member)).toEqual(['pg1', 'pg2', 'pg3']);
+  });
+
+  it('through the virtual IP: writes on 5000 land on the leader, 5001 reads from a replica', async () => {
+    const primary = await waitFor(
+      'the VIP to accept writes',
+      () => connectVip(5000),
+      () => true,
+    );
+    try {
+      // Schema changes are the admin role's; the application role has data rights only.
+      const admin = await connectVip(5000, 'admin');
+      try {
+        await admin.query(
+          'CREATE TABLE IF NOT EXISTS drill (id bigint PRIMARY KEY, at timestamptz DEFAULT now())',
+        );
+      } finally {
+        await admin.end();
+      }
+      await expect(primary.query('CREATE TABLE app_may_not (id int)')).rejects.toThrow(/permission denied/);
+      await primary.query('INSERT INTO drill (id) VALUES (1) ON CONFLICT DO NOTHING');
+      const { rows } = await primary.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+      expect(rows[0]?.r).toBe(false);
+      const leader = (await patroniMembers()).find((m) => m.Role === 'Leader')?.Member;
+      const replication = await onHost(
+        leader as string,
+        'sudo -u postgres psql -Atc "SELECT count(*) FROM pg_stat_replication WHERE state = \'streaming\'"',
+      );
+      expect(replication.trim()).toBe('2');
+    } finally {
+      await primary.end();
+    }
+    const replica = await connectVip(5001);
+    try {
+      const { rows } = await replica.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+      expect(rows[0]?.r).toBe(true);
+      await waitFor(
+        'the row to reach the replica',
+        () => replica.query('SELECT id FROM drill'),
+        (r) => r.rowCount === 1,
+      );
+    } finally {
+      await replica.end();
+    }
+  });
+
+  it('a second apply reports 0 changed on every host', async () => {
+    const again = await apply();
+    expect(again.failed).toBe(false);
+    expect(changedTasks(again)).toEqual([]);
+  });
+
+  it('--tags patroni on an unchanged cluster reports 0 changed and runs no other phase', async () => {
+    const run = await apply({ tags: ['patroni'] });
+    expect(changedTasks(run)).toEqual([]);
+    const phases = run.events.flatMap((e) => (e.type === 'phase-start' ? [e.phase] : []));
+    expect(phases).toEqual(['patroni']);
+  });
+});
