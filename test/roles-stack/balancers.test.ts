@@ -30,7 +30,7 @@ function section(cfg: string, name: string): string[] {
   return lines.slice(start + 1, end < 0 ? undefined : end).map((l) => l.trim());
 }
 
-describe('the phases of site.next.yaml', () => {
+describe('the phases of roles/site.yaml', () => {
   it('run certificates, etcd, patroni, haproxy, keepalived, each on its group', () => {
     const p = plan({}, true);
     expect(p.phases.map((x) => [x.name, x.hosts.map((h) => h.host.name)])).toEqual([

@@ -1,31 +1,17 @@
-import { copyFile, mkdir, mkdtemp, readdir, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Secret } from '../../src/core/secret.js';
 import { planRun, type PlanInputs, type RunPlan } from '../../src/engine/plan.js';
 import type { Inventory, InventoryHost } from '../../src/inventory/model.js';
 import type { FileArgs } from '../../src/ops/file.js';
 import { loadAssets } from '../../src/roles/assets.js';
-import { loadProject, PROJECT_ROOT } from '../../src/roles/load.js';
+import { loadProject } from '../../src/roles/load.js';
 import type { Project } from '../../src/roles/model.js';
 
-/**
- * The project as `roles/site.next.yaml` describes it: a temporary root whose roles/ links every real role and
- * holds site.next.yaml as site.yaml, and whose templates/ is the real one.
- */
+/** The shipped project (roles/site.yaml and every role), loaded as the engine loads it. */
 export async function loadNextProject(): Promise<{
   project: Project;
   assets: Awaited<ReturnType<typeof loadAssets>>;
 }> {
-  const root = await mkdtemp(join(tmpdir(), 'pgprov-stack-'));
-  await mkdir(join(root, 'roles'));
-  const roles = join(PROJECT_ROOT, 'roles');
-  for (const entry of await readdir(roles, { withFileTypes: true })) {
-    if (entry.isDirectory()) await symlink(join(roles, entry.name), join(root, 'roles', entry.name));
-  }
-  await copyFile(join(roles, 'site.next.yaml'), join(root, 'roles', 'site.yaml'));
-  await symlink(join(PROJECT_ROOT, 'templates'), join(root, 'templates'));
-  const project = await loadProject(root, join(PROJECT_ROOT, 'schemas'));
+  const project = await loadProject();
   return { project, assets: await loadAssets(project) };
 }
 
