@@ -40,12 +40,24 @@ export function evaluateWhen(expression: string, lookup: Lookup): boolean {
     i++;
   };
 
+  // `x is defined and x` must not fail when x is undefined: the right side of a decided and/or is parsed
+  // with variable lookups switched off (skipping), not evaluated.
+  let skipping = 0;
+  const skipIf = <T>(skip: boolean, parse: () => T): T => {
+    if (skip) skipping++;
+    try {
+      return parse();
+    } finally {
+      if (skip) skipping--;
+    }
+  };
   const or = (): unknown => {
     let left = and();
     while (isWord('or')) {
       i++;
-      const right = and();
-      left = truthy(left) || truthy(right);
+      const decided = truthy(left);
+      const right = skipIf(decided, and);
+      left = decided || truthy(right);
     }
     return left;
   };
@@ -53,8 +65,9 @@ export function evaluateWhen(expression: string, lookup: Lookup): boolean {
     let left = not();
     while (isWord('and')) {
       i++;
-      const right = not();
-      left = truthy(left) && truthy(right);
+      const decided = !truthy(left);
+      const right = skipIf(decided, not);
+      left = !decided && truthy(right);
     }
     return left;
   };
@@ -86,7 +99,10 @@ export function evaluateWhen(expression: string, lookup: Lookup): boolean {
       const negate = isWord('not');
       i += negate ? 2 : 1;
       const list = atom();
-      if (!Array.isArray(list)) throw new Error(`'in' needs a list on its right`);
+      if (!Array.isArray(list)) {
+        if (skipping > 0) return false;
+        throw new Error(`'in' needs a list on its right`);
+      }
       return list.includes(left) !== negate;
     }
     return left;
@@ -114,6 +130,7 @@ export function evaluateWhen(expression: string, lookup: Lookup): boolean {
     if (t.kind === 'name') {
       if (t.text === 'true' || t.text === 'false') return t.text === 'true';
       if (t.text === 'null') return null;
+      if (skipping > 0) return undefined;
       const found = lookup(t.text);
       if (!found.found)
         throw new Error(`variable '${t.text}' is not defined (use '${t.text} is defined' to test)`);

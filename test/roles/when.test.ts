@@ -21,6 +21,13 @@ describe('when conditions', () => {
     expect(when(expression)).toBe(expected);
   });
 
+  it('short-circuits: the right side of a decided and/or is not evaluated', () => {
+    expect(when('missing is defined and missing')).toBe(false);
+    expect(when('a or missing')).toBe(true);
+    expect(when("missing is defined and 'x' in missing")).toBe(false);
+    expect(() => when('a and missing')).toThrow("variable 'missing' is not defined");
+  });
+
   it('names an undefined variable', () => {
     expect(() => when('missing')).toThrow(
       "variable 'missing' is not defined (use 'missing is defined' to test)",
