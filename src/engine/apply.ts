@@ -6,7 +6,7 @@ import type { InventoryHost } from '../inventory/model.js';
 import { gatherAfter } from './gather.js';
 import { type HostState, runHostPhase } from './host-run.js';
 import { endRun, lockCommand, newHolder, releaseLock, settleLock, startRun } from './lock.js';
-import type { RunPlan } from './plan.js';
+import type { HostTask, RunPlan } from './plan.js';
 
 export interface ApplyOptions {
   check: boolean;
@@ -116,6 +116,16 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
     for (const phase of plan.phases) {
       if (signal.aborted) break;
       sink({ type: 'phase-start', phase: phase.name, hosts: phase.hosts.map((h) => h.host.name) });
+      // A task with `throttle: n` executes on at most n hosts of this phase at once (rolling restarts).
+      const throttles = new Map<string, ReturnType<typeof pLimit>>();
+      const throttled = <T>(task: HostTask, work: () => Promise<T>): Promise<T> => {
+        const n = task.task.throttle;
+        if (n === undefined) return work();
+        const key = `${task.role}\u0000${task.name}`;
+        let gate = throttles.get(key);
+        if (!gate) throttles.set(key, (gate = pLimit(n)));
+        return gate(work);
+      };
       await Promise.all(
         phase.hosts.map((hostPlan) =>
           limit(async () => {
@@ -140,6 +150,7 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
                   masker: plan.masker,
                   sink,
                   signal,
+                  throttled,
                 },
               );
             } catch (error) {

@@ -21,6 +21,8 @@ export interface HostRunOptions {
   sink: EventSink;
   /** Checked between tasks: once aborted, no further task starts. */
   signal: AbortSignal;
+  /** Runs a throttled task's steps under the phase-wide limit for that task (see `throttle` in roles). */
+  throttled<T>(task: HostTask, work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -73,7 +75,10 @@ export async function runHostPhase(
     const commands = result.changed ? result.steps.map(describeStep) : [];
     if (result.changed && !options.check) {
       state.dirty = true;
-      for (const step of result.steps) await execute(transport, step, task, options.masker);
+      const steps = result.steps;
+      await options.throttled(task, async () => {
+        for (const step of steps) await execute(transport, step, task, options.masker);
+      });
     }
     if (result.changed) {
       // Recorded in check mode too, so --check coalesces exactly as apply will.

@@ -155,6 +155,7 @@ async function loadTaskList(
       notify: list(raw.notify),
       ...(typeof raw.when === 'string' ? { when: raw.when } : {}),
       ...(typeof raw.become === 'boolean' ? { become: raw.become } : {}),
+      ...(typeof raw.throttle === 'number' ? { throttle: raw.throttle } : {}),
       source: location,
     });
   });

@@ -28,6 +28,8 @@ export interface Task {
   when?: string;
   /** Execution option, kept apart from arguments: run this task with sudo (default: the host's become). */
   become?: boolean;
+  /** Execution option: at most this many hosts execute this task's steps at once (1 = rolling). */
+  throttle?: number;
   source: SourceLocation;
 }
 

@@ -100,6 +100,22 @@ describe('etcd on the lab, from bare hosts', () => {
     const real = await applyEtcd({ extraVars: { etcd_election_timeout_ms: 1500 } });
     expect(changedTasks(real).sort()).toEqual(changedTasks(check).sort());
     expect(await onHost('pg2', 'grep ELECTION /etc/default/etcd')).toBe('ETCD_ELECTION_TIMEOUT="1500"\n');
+    // The restart handler rolls (throttle: 1): no two members were down at once. Lab hosts share this
+    // machine's kernel, so their monotonic clocks compare.
+    const downtimes = await Promise.all(
+      ['pg1', 'pg2', 'pg3'].map(async (h) => {
+        const out = await onHost(
+          h,
+          'systemctl show -p ActiveExitTimestampMonotonic -p ActiveEnterTimestampMonotonic etcd',
+        );
+        const get = (k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(out)?.[1]);
+        return [get('ActiveExitTimestampMonotonic'), get('ActiveEnterTimestampMonotonic')] as const;
+      }),
+    );
+    const sorted = [...downtimes].sort((a, b) => a[0] - b[0]);
+    for (let k = 1; k < sorted.length; k++) {
+      expect(sorted[k]?.[0]).toBeGreaterThan(sorted[k - 1]?.[1] as number);
+    }
     expect((await clusterHealth('pg3')).every((h) => h.health)).toBe(true);
     expect(totalChanged(await applyEtcd({ extraVars: { etcd_election_timeout_ms: 1500 } }))).toBe(0);
   });
