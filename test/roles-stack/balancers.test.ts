@@ -4,7 +4,7 @@ import type { FileArgs } from '../../src/ops/file.js';
 import type { Project } from '../../src/roles/model.js';
 import {
   contentOf,
-  loadNextProject,
+  loadShippedProject,
   planStack,
   secretVars,
   stackInputs,
@@ -13,9 +13,9 @@ import {
 } from './support.js';
 
 let project: Project;
-let assets: Awaited<ReturnType<typeof loadNextProject>>['assets'];
+let assets: Awaited<ReturnType<typeof loadShippedProject>>['assets'];
 beforeAll(async () => {
-  ({ project, assets } = await loadNextProject());
+  ({ project, assets } = await loadShippedProject());
 });
 
 const plan = (vars: Record<string, unknown> = {}, separateBalancers = false) =>

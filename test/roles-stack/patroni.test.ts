@@ -9,7 +9,7 @@ import type { ServiceArgs } from '../../src/ops/service.js';
 import type { Project } from '../../src/roles/model.js';
 import {
   contentOf,
-  loadNextProject,
+  loadShippedProject,
   planStack,
   SECRETS,
   secretVars,
@@ -19,9 +19,9 @@ import {
 } from './support.js';
 
 let project: Project;
-let assets: Awaited<ReturnType<typeof loadNextProject>>['assets'];
+let assets: Awaited<ReturnType<typeof loadShippedProject>>['assets'];
 beforeAll(async () => {
-  ({ project, assets } = await loadNextProject());
+  ({ project, assets } = await loadShippedProject());
 });
 
 const plan = (vars: Record<string, unknown> = {}, separateBalancers = false) =>

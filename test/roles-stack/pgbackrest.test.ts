@@ -11,12 +11,12 @@ import type { FileArgs } from '../../src/ops/file.js';
 import type { PackageArgs } from '../../src/ops/package.js';
 import type { Project } from '../../src/roles/model.js';
 import type { ExecResult, Transport } from '../../src/transport/transport.js';
-import { contentOf, loadNextProject, planStack, stackInputs, stackInventory, taskOf } from './support.js';
+import { contentOf, loadShippedProject, planStack, stackInputs, stackInventory, taskOf } from './support.js';
 
 let project: Project;
-let assets: Awaited<ReturnType<typeof loadNextProject>>['assets'];
+let assets: Awaited<ReturnType<typeof loadShippedProject>>['assets'];
 beforeAll(async () => {
-  ({ project, assets } = await loadNextProject());
+  ({ project, assets } = await loadShippedProject());
 });
 
 const CIPHER_PASS = 'cipher-pass-7f3a9c';

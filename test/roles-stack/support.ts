@@ -7,7 +7,7 @@ import { loadProject } from '../../src/roles/load.js';
 import type { Project } from '../../src/roles/model.js';
 
 /** The shipped project (roles/site.yaml and every role), loaded as the engine loads it. */
-export async function loadNextProject(): Promise<{
+export async function loadShippedProject(): Promise<{
   project: Project;
   assets: Awaited<ReturnType<typeof loadAssets>>;
 }> {
