@@ -6,7 +6,7 @@ import type { InventoryHost } from '../inventory/model.js';
 import { gatherAfter } from './gather.js';
 import { type HostState, runHostPhase } from './host-run.js';
 import { endRun, lockCommand, newHolder, releaseLock, settleLock, startRun } from './lock.js';
-import type { HostTask, RunPlan } from './plan.js';
+import type { HostPlan, HostTask, RunPlan } from './plan.js';
 
 export interface ApplyOptions {
   check: boolean;
@@ -83,7 +83,7 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
           const requests = plan.phases.flatMap((p) =>
             p.hosts
               .filter((x) => x.host.name === h.name)
-              .flatMap((x) => x.tasks.flatMap((t) => t.op.facts(t.args, env))),
+              .flatMap((x) => [...x.tasks, ...x.once].flatMap((t) => t.op.facts(t.args, env))),
           );
           try {
             const t = await options.connect(h);
@@ -126,39 +126,48 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
         if (!gate) throttles.set(key, (gate = pLimit(n)));
         return gate(work);
       };
-      await Promise.all(
-        phase.hosts.map((hostPlan) =>
-          limit(async () => {
-            const name = hostPlan.host.name;
-            if (failedHosts.has(name) || signal.aborted) {
-              (recap[name] as Recap[string]).skipped += hostPlan.tasks.length;
-              return;
-            }
-            sink({ type: 'host-start', phase: phase.name, host: name });
-            try {
-              const state = states.get(name) ?? { dirty: true };
-              states.set(name, state);
-              await runHostPhase(
-                transports.get(name) as Transport,
-                hostPlan,
-                recap[name] as Recap[string],
-                state,
-                {
-                  phase: phase.name,
-                  check: options.check,
-                  diff: options.diff,
-                  masker: plan.masker,
-                  sink,
-                  signal,
-                  throttled,
-                },
-              );
-            } catch (error) {
-              fail(phase.name, name, error);
-            }
-          }),
-        ),
-      );
+      const runOn = async (hostPlan: HostPlan): Promise<void> => {
+        const name = hostPlan.host.name;
+        if (failedHosts.has(name) || signal.aborted) {
+          (recap[name] as Recap[string]).skipped += hostPlan.tasks.length;
+          return;
+        }
+        sink({ type: 'host-start', phase: phase.name, host: name });
+        try {
+          const state = states.get(name) ?? { dirty: true };
+          states.set(name, state);
+          await runHostPhase(
+            transports.get(name) as Transport,
+            hostPlan,
+            recap[name] as Recap[string],
+            state,
+            {
+              phase: phase.name,
+              check: options.check,
+              diff: options.diff,
+              masker: plan.masker,
+              sink,
+              signal,
+              throttled,
+            },
+          );
+        } catch (error) {
+          fail(phase.name, name, error);
+        }
+      };
+      const changedBefore = totalChanged();
+      await Promise.all(phase.hosts.map((hostPlan) => limit(() => runOn(hostPlan))));
+      // run_once tasks: on the first host that has not failed, once every host is done with the phase. They
+      // read the cluster as a whole, so their facts are read again if any host changed something.
+      const onceHost = phase.hosts.find((h) => h.once.length > 0 && !failedHosts.has(h.host.name));
+      if (onceHost) {
+        const state = states.get(onceHost.host.name);
+        if (state && totalChanged() > changedBefore) state.dirty = true;
+        await runOn({ ...onceHost, tasks: onceHost.once, once: [] });
+      } else {
+        const first = phase.hosts.find((h) => h.once.length > 0);
+        if (first) (recap[first.host.name] as Recap[string]).skipped += first.once.length;
+      }
       sink({ type: 'phase-end', phase: phase.name });
     }
     return await finish();
@@ -167,6 +176,10 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
     await Promise.all(locked.map((t) => releaseLock(t, holder).catch(() => undefined)));
     for (const t of transports.values()) await t.close().catch(() => undefined);
     endRun(holder);
+  }
+
+  function totalChanged(): number {
+    return Object.values(recap).reduce((n, r) => n + r.changed, 0);
   }
 
   /** Releases locks and connections, then reports the recap (with the final round-trip counts). */

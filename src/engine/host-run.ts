@@ -113,7 +113,7 @@ export async function runHostPhase(
 
 function describeStep(step: Step): string {
   return step.kind === 'exec'
-    ? step.command.display()
+    ? (step.label ?? step.command.display())
     : `write ${step.file.path} (owner ${step.file.owner}:${step.file.group}, mode ${step.file.mode})`;
 }
 
@@ -127,7 +127,7 @@ async function execute(transport: Transport, step: Step, task: HostTask, masker:
   if (result.code !== 0) {
     throw new RemoteCommandError(
       transport.host,
-      masker.mask(step.command.display()),
+      masker.mask(step.label ?? step.command.display()),
       result.code,
       masker.mask(tail(result.stderr || result.stdout)),
       { step: task.name },

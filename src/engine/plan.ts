@@ -23,6 +23,8 @@ export interface HostTask {
 export interface HostPlan {
   host: InventoryHost;
   tasks: HostTask[];
+  /** run_once tasks, made for this host in case it is the one that runs them (see applyPlan). */
+  once: HostTask[];
   /** Handlers by name, ready to run when notified. */
   handlers: Map<string, HostTask>;
 }
@@ -112,6 +114,7 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
         }
       };
       const tasks: HostTask[] = [];
+      const once: HostTask[] = [];
       const handlers = new Map<string, HostTask>();
       for (const roleName of phase.roles) {
         const role = project.roles.get(roleName);
@@ -127,14 +130,14 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
             }
           }
           const hostTask = make(task);
-          if (hostTask) tasks.push(hostTask);
+          if (hostTask) (task.runOnce ? once : tasks).push(hostTask);
         }
         for (const handler of role.handlers) {
           const hostTask = make(handler);
           if (hostTask) handlers.set(handler.name, hostTask);
         }
       }
-      if (tasks.length > 0) hostPlans.push({ host, tasks, handlers });
+      if (tasks.length + once.length > 0) hostPlans.push({ host, tasks, once, handlers });
     }
     if (hostPlans.length > 0) phases.push({ name: phase.name, hosts: hostPlans });
   }

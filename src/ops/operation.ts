@@ -13,7 +13,9 @@ export interface OpEnv {
 }
 
 /** One thing to do on a host. */
-export type Step = { kind: 'exec'; command: Command } | { kind: 'put'; file: FileUpload };
+export type Step =
+  /** `label`, when given, is what plans and progress show instead of the command (long scripts). */
+  { kind: 'exec'; command: Command; label?: string } | { kind: 'put'; file: FileUpload };
 
 /**
  * The single declaration behind both `--check` and `apply`: either nothing is needed (and why), or the steps
@@ -48,4 +50,5 @@ export const noChange = (reason: string): Plan => ({ changed: false, reason });
 export const change = (reason: string, steps: Step[], diff?: FileDiff): Plan =>
   diff ? { changed: true, reason, steps, diff } : { changed: true, reason, steps };
 
-export const exec = (command: Command): Step => ({ kind: 'exec', command });
+export const exec = (command: Command, label?: string): Step =>
+  label === undefined ? { kind: 'exec', command } : { kind: 'exec', command, label };

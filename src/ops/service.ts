@@ -1,4 +1,4 @@
-import { sh } from '../core/command.js';
+import { Command, sh } from '../core/command.js';
 import { request } from '../facts/fact.js';
 import { unitFact } from '../facts/systemd.js';
 import { change, defineOperation, exec, noChange, type Plan, type Step } from './operation.js';
@@ -8,12 +8,17 @@ export interface ServiceArgs {
   /** started/stopped are states; restarted/reloaded are actions (used by handlers) and always run. */
   state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
   enabled?: boolean;
+  /**
+   * With state reloaded: reloads the service and returns once the service has applied the change, where
+   * `systemctl reload` only signals it (Patroni re-reads its file at its next cycle).
+   */
+  reloadCommand?: string;
 }
 
 export const serviceOp = defineOperation<ServiceArgs>({
   module: 'service',
   facts: ({ name }) => [request(unitFact, { name })],
-  plan: ({ name, state, enabled }, facts) => {
+  plan: ({ name, state, enabled, reloadCommand }, facts) => {
     const unit = facts.get(unitFact, { name });
     const steps: Step[] = [];
     const why: string[] = [];
@@ -38,9 +43,8 @@ export const serviceOp = defineOperation<ServiceArgs>({
       steps.push(exec(sh`systemctl restart -- ${name}`));
       why.push(`restart ${name}`);
     } else if (state === 'reloaded') {
-      steps.push(
-        exec(unit.active === 'active' ? sh`systemctl reload -- ${name}` : sh`systemctl start -- ${name}`),
-      );
+      const reload = reloadCommand ? new Command([reloadCommand]) : sh`systemctl reload -- ${name}`;
+      steps.push(exec(unit.active === 'active' ? reload : sh`systemctl start -- ${name}`));
       why.push(unit.active === 'active' ? `reload ${name}` : `start ${name} (was ${unit.active})`);
     }
     if (steps.length === 0) {

@@ -86,6 +86,7 @@ async function loadRole(
       }
     }
   }
+  issues.push(...runOnceIssues(name, tasks, handlers));
   const handlerNames = new Set(handlers.map((h) => h.name));
   for (const task of tasks) {
     for (const n of task.notify) {
@@ -99,6 +100,32 @@ async function loadRole(
     }
   }
   return { name, tasks, handlers, defaults, secrets };
+}
+
+/**
+ * `run_once` tasks run after the whole phase, so a role lists them last: the file reads in the order things
+ * happen. Handlers run per host and cannot be run_once.
+ */
+function runOnceIssues(role: string, tasks: Task[], handlers: Task[]): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const firstOnce = tasks.findIndex((t) => t.runOnce);
+  if (firstOnce >= 0) {
+    for (const t of tasks.slice(firstOnce + 1).filter((x) => !x.runOnce)) {
+      issues.push({
+        ...t.source,
+        message: `task '${t.name}' of role ${role} follows the run_once task '${tasks[firstOnce]?.name}'`,
+        hint: 'run_once tasks run after every host has finished the phase: move them to the end of tasks.yaml',
+      });
+    }
+  }
+  for (const h of handlers.filter((x) => x.runOnce)) {
+    issues.push({
+      ...h.source,
+      message: `handler '${h.name}' of role ${role} is run_once`,
+      hint: 'handlers run on each host that notified them; make the work a run_once task at the end of tasks.yaml',
+    });
+  }
+  return issues;
 }
 
 async function loadTaskList(
@@ -156,6 +183,7 @@ async function loadTaskList(
       ...(typeof raw.when === 'string' ? { when: raw.when } : {}),
       ...(typeof raw.become === 'boolean' ? { become: raw.become } : {}),
       ...(typeof raw.throttle === 'number' ? { throttle: raw.throttle } : {}),
+      ...(raw.run_once === true ? { runOnce: true } : {}),
       source: location,
     });
   });

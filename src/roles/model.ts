@@ -11,6 +11,8 @@ export const MODULES = [
   'service',
   'command',
   'certificate',
+  'patroni_config',
+  'patroni_rollout',
 ] as const;
 
 export type ModuleName = (typeof MODULES)[number];
@@ -30,6 +32,11 @@ export interface Task {
   become?: boolean;
   /** Execution option: at most this many hosts execute this task's steps at once (1 = rolling). */
   throttle?: number;
+  /**
+   * Execution option: run on one host of the phase only (the first in inventory order that has not failed), after
+   * every host has finished the phase's other tasks and handlers: for work on the cluster as a whole.
+   */
+  runOnce?: boolean;
   source: SourceLocation;
 }
 

@@ -49,7 +49,7 @@ describe('loading roles', () => {
     const found = await problems();
     expect(found).toEqual(
       expect.arrayContaining([
-        "/roles/semantic/tasks.yaml:1 0 task 'two modules' names 2 modules (package, service) | give exactly one of: package, directory, file, template, copy, user, group, service, command, certificate",
+        "/roles/semantic/tasks.yaml:1 0 task 'two modules' names 2 modules (package, service) | give exactly one of: package, directory, file, template, copy, user, group, service, command, certificate, patroni_config, patroni_rollout",
         "/roles/semantic/tasks.yaml:5 1 task 'unknown handler' notifies 'restart y', which is not a handler of role semantic | define it in roles/semantic/handlers.yaml or fix the name (known: restart x)",
       ]),
     );
