@@ -97,7 +97,13 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
     .command('stop')
     .description('power a host off cleanly (like its power button): for failover drills')
     .argument('<host>')
-    .action(async (host: string) => output.out((await labStop(host)).message));
+    .option(
+      '--hard',
+      'cut its power instead: every process of the host is killed at once, nothing shuts down cleanly (Patroni keeps the leader key until its ttl runs out)',
+    )
+    .action(async (host: string, opts: { hard?: boolean }) =>
+      output.out((await labStop(host, { hard: opts.hard === true })).message),
+    );
 
   lab
     .command('start')

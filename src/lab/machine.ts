@@ -96,7 +96,8 @@ export async function stopHost(
 ): Promise<'stopped' | 'killed' | 'not running'> {
   const nspawn = isAlive(record) ? record : await findNspawn(host);
   let outcome: 'stopped' | 'killed' | 'not running' = 'not running';
-  if (nspawn && signal(nspawn, 'SIGTERM')) {
+  // timeoutMs 0: no orderly shutdown at all (a power cut); the cgroup is killed below.
+  if (nspawn && timeoutMs > 0 && signal(nspawn, 'SIGTERM')) {
     outcome = (await waitForExit([nspawn], timeoutMs)) ? 'stopped' : 'killed';
   }
   if (await endCgroup(host.name, 0)) outcome = 'killed';

@@ -19,6 +19,8 @@ export interface LabPowerOptions {
   /** labStop: how long the shutdown may take before the host is killed (default 30 s). labStart: boot timeout. */
   timeoutMs?: number;
   onProgress?: (message: string) => void;
+  /** labStop: cut the power (kill every process of the host at once) instead of an orderly shutdown. */
+  hard?: boolean;
 }
 
 export interface LabPowerResult {
@@ -51,7 +53,10 @@ async function withHost<T>(
   });
 }
 
-/** Shuts one host down cleanly (SIGKILL of its own processes only if it does not stop in time). */
+/**
+ * Shuts one host down cleanly (SIGKILL of its own processes only if it does not stop in time), or with `hard`
+ * cuts its power: everything in its cgroup is killed at once.
+ */
 export async function labStop(name: string, options: LabPowerOptions = {}): Promise<LabPowerResult> {
   const since = Date.now();
   return withHost(name, options, async (layout, state, host) => {
@@ -59,10 +64,14 @@ export async function labStop(name: string, options: LabPowerOptions = {}): Prom
     if (!isAlive(record)) {
       return done(host, false, `nothing to do: ${host.name} is already stopped`, since, options);
     }
-    const outcome = await stopHost(host, record, options.timeoutMs);
+    const outcome = await stopHost(host, record, options.hard ? 0 : options.timeoutMs);
     state.hosts[host.name] = {};
     await writeState(layout, state);
-    const how = outcome === 'killed' ? 'killed (it did not shut down in time)' : 'shut down';
+    const how = options.hard
+      ? 'powered off hard (every process killed at once)'
+      : outcome === 'killed'
+        ? 'killed (it did not shut down in time)'
+        : 'shut down';
     return done(host, true, `${host.name} ${how}`, since, options);
   });
 }

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { Secret } from '../core/secret.js';
 import type { CertificateArgs } from '../ops/certificate.js';
 import type { CommandArgs } from '../ops/command.js';
 import type { DirectoryArgs } from '../ops/directory.js';
 import type { FileArgs } from '../ops/file.js';
 import type { PackageArgs } from '../ops/package.js';
+import type { PatroniApi } from '../facts/patroni.js';
+import type { PatroniConfigArgs, PatroniRolloutArgs } from '../ops/patroni.js';
 import type { ServiceArgs } from '../ops/service.js';
 import type { GroupArgs, UserArgs } from '../ops/user.js';
 import type { ModuleName } from './model.js';
@@ -31,7 +34,7 @@ export interface PrepareEnv {
 
 /** The operation a module runs, and its typed arguments for this host. */
 export interface Prepared {
-  module: 'file' | 'directory' | 'package' | 'service' | 'user' | 'group' | 'command' | 'certificate';
+  module: Exclude<ModuleName, 'template' | 'copy'>;
   args: unknown;
 }
 
@@ -110,6 +113,7 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
           name: str(a.name),
           ...(a.state ? { state: a.state as ServiceArgs['state'] } : {}),
           ...(typeof a.enabled === 'boolean' ? { enabled: a.enabled } : {}),
+          ...(a.reload_command ? { reloadCommand: str(a.reload_command) } : {}),
         } satisfies ServiceArgs,
       };
     case 'command':
@@ -120,6 +124,26 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
           ...(a.creates ? { creates: str(a.creates) } : {}),
           ...(a.unless ? { unless: str(a.unless) } : {}),
         } satisfies CommandArgs,
+      };
+    case 'patroni_config': {
+      const { api, rendered } = patroniApi(a, env);
+      const settings = str(a.key)
+        .split('.')
+        .reduce<unknown>(
+          (node, k) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined),
+          rendered,
+        );
+      if (!settings || typeof settings !== 'object' || Array.isArray(settings))
+        throw new Error(`${str(a.src)} has no section ${str(a.key)} (a map of settings)`);
+      return {
+        module,
+        args: { api, settings: settings as Record<string, unknown> } satisfies PatroniConfigArgs,
+      };
+    }
+    case 'patroni_rollout':
+      return {
+        module,
+        args: { api: patroniApi(a, env).api, timeout: Number(a.timeout ?? 300) } satisfies PatroniRolloutArgs,
       };
     case 'certificate': {
       const tls = env.tls(env.host);
@@ -145,6 +169,34 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
       };
     }
   }
+}
+
+/**
+ * How to reach this member's Patroni, read from the same rendered configuration template Patroni runs with
+ * (scope, restapi.connect_address, the CA), so the two cannot disagree.
+ */
+function patroniApi(a: Record<string, unknown>, env: PrepareEnv): { api: PatroniApi; rendered: unknown } {
+  const src = str(a.src);
+  const text = env.templates.get(src);
+  if (text === undefined) throw new Error(`template ${src} not found under templates/`);
+  const rendered = parseYaml(renderTemplate(src, text, env.vars)) as {
+    scope?: unknown;
+    restapi?: { connect_address?: unknown; certfile?: unknown; cafile?: unknown };
+    ctl?: { cacert?: unknown };
+  };
+  const address = rendered?.restapi?.connect_address;
+  const cacert = rendered?.ctl?.cacert ?? rendered?.restapi?.cafile;
+  if (!rendered?.scope || !address || !cacert)
+    throw new Error(`${src} needs scope, restapi.connect_address and ctl.cacert (or restapi.cafile)`);
+  return {
+    rendered,
+    api: {
+      config: str(a.config ?? '/etc/patroni/config.yml'),
+      url: `${rendered.restapi?.certfile ? 'https' : 'http'}://${str(address)}`,
+      cacert: str(cacert),
+      cluster: str(rendered.scope),
+    },
+  };
 }
 
 function fileArgs(a: Record<string, unknown>, content: string, owner: string, group: string): FileArgs {

@@ -70,6 +70,18 @@ describe('the whole HA stack on the lab, from bare hosts', () => {
     }
   });
 
+  it('pgBackRest: check passes, a full backup through the systemd unit succeeds and info lists it', async () => {
+    // pg3 is the lab's repository host (the pgbackrest group); the stanza is encrypted (aes-256-cbc).
+    await onHost('pg3', 'sudo -u postgres pgbackrest --stanza=pgprov-lab check');
+    await onHost('pg3', 'sudo systemctl start pgbackrest-backup@full.service');
+    const info = JSON.parse(
+      await onHost('pg3', 'sudo -u postgres pgbackrest --stanza=pgprov-lab --output=json info'),
+    ) as { cipher: string; status: { code: number }; backup: { type: string; error: boolean }[] }[];
+    expect(info[0]?.cipher).toBe('aes-256-cbc');
+    expect(info[0]?.status.code).toBe(0);
+    expect(info[0]?.backup.filter((b) => b.type === 'full' && !b.error)).toHaveLength(1);
+  });
+
   it('a second apply reports 0 changed on every host', async () => {
     const again = await apply();
     expect(again.failed).toBe(false);

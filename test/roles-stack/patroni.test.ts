@@ -282,7 +282,12 @@ describe('the patroni role applies changes by reload, never restart', () => {
     expect(taskOf(p, 'patroni', 'pg1', 'Patroni configuration').notify).toEqual(['reload patroni']);
     expect(taskOf(p, 'patroni', 'pg1', 'Patroni certificate').notify).toEqual(['reload patroni']);
     const host = p.phases.find((x) => x.name === 'patroni')?.hosts[0];
-    expect(host?.handlers.get('reload patroni')?.args).toEqual({ name: 'patroni', state: 'reloaded' });
+    // The reload returns once Patroni has applied the file (it does at its next cycle), not at the signal.
+    expect(host?.handlers.get('reload patroni')?.args).toEqual({
+      name: 'patroni',
+      state: 'reloaded',
+      reloadCommand: '/usr/local/sbin/pgprov-patroni-reload',
+    });
     const services = [...(host?.tasks ?? []), ...(host?.handlers.values() ?? [])]
       .filter((t) => t.op.module === 'service')
       .map((t) => t.args as ServiceArgs);

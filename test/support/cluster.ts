@@ -19,6 +19,7 @@ export async function connectVip(
   port: number,
   user: 'app' | 'admin' = 'app',
   host = '10.231.0.10',
+  timeouts: { connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
 ): Promise<pg.Client> {
   const client = new pg.Client({
     host,
@@ -27,8 +28,11 @@ export async function connectVip(
     database: 'app',
     password: labSecret(`${user}_password`),
     ssl: { ca: readFileSync(join(STATE, 'pki', 'ca.crt'), 'utf8') },
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs ?? 5_000,
+    ...(timeouts.queryTimeoutMs ? { query_timeout: timeouts.queryTimeoutMs } : {}),
   });
+  // A connection the server drops (a switchover, a failover) must not crash the test process.
+  client.on('error', () => undefined);
   await client.connect();
   return client;
 }

@@ -16,6 +16,18 @@ export async function freshLab(hosts = 3): Promise<void> {
   await labUp({ hosts });
 }
 
+/**
+ * The whole stack deployed on the lab as it is now (hosts kept when they run, booted when not) and applied with
+ * these variables: cheap when it is already there, so files that build on the stack can also run alone.
+ */
+export async function ensureStack(extraVars: Record<string, unknown> = {}): Promise<Apply> {
+  await labUp({ hosts: 3 });
+  const run = await apply({ extraVars });
+  const failures = run.events.filter((e) => e.type === 'host-failed');
+  if (run.failed) throw new Error(`the stack did not apply: ${JSON.stringify(failures)}`);
+  return run;
+}
+
 export type Apply = ApplyResult & { events: RunEvent[] };
 
 /** Runs `pgprov apply` in-process and keeps its events, which tests assert on. */

@@ -1,0 +1,69 @@
+import { parse as parseYaml } from 'yaml';
+import { sh } from '../core/command.js';
+import { type Member, parseCluster } from '../cluster/member.js';
+import { defineFact } from './fact.js';
+
+/** The Patroni cluster as seen from one member: every member's state and the cluster-wide settings in the DCS. */
+export type PatroniView =
+  | { available: true; members: Member[]; settings: Record<string, unknown> | undefined }
+  | { available: false; reason: 'not-set-up' | 'unreadable'; why: string };
+
+export interface PatroniApi {
+  /** The member's Patroni configuration file: Patroni is set up here when it exists. */
+  config: string;
+  /** The member's REST API, e.g. https://10.0.0.11:8008. */
+  url: string;
+  /** CA that signed the REST API's certificate. */
+  cacert: string;
+  cluster: string;
+}
+
+const SPLIT = '--- pgprov: config ---';
+
+/**
+ * Read from the member's REST API (GET /cluster and GET /config: no credentials needed, and a few milliseconds
+ * where patronictl takes most of a second to start), verifying its certificate.
+ */
+export const patroniFact = defineFact<PatroniApi, PatroniView>({
+  name: 'patroni',
+  key: ({ url, config }) => `${url} ${config}`,
+  command: ({ config, url, cacert }) =>
+    sh`test -e ${config} || exit 4; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/cluster`} 2>&1 || exit 5; echo ${SPLIT}; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/config`} 2>&1 || exit 6`,
+  parse: ({ stdout, code }, { config, url, cluster }) => {
+    if (code === 4) return { available: false, reason: 'not-set-up', why: `${config} does not exist yet` };
+    if (code !== 0 && code !== 5 && code !== 6)
+      return { available: false, reason: 'not-set-up', why: `Patroni is not set up here (exit ${code})` };
+    if (code !== 0) {
+      const last = stdout.trim().split('\n').slice(-1)[0] ?? '';
+      return {
+        available: false,
+        reason: 'unreadable',
+        why: `Patroni's REST API at ${url} does not answer: ${last}`,
+      };
+    }
+    const [clusterPart = '', configPart = ''] = stdout.split(SPLIT);
+    const members = response(clusterPart);
+    if (members.status !== 200) {
+      return {
+        available: false,
+        reason: 'unreadable',
+        why: `GET ${url}/cluster answered ${members.status}: ${members.body.slice(0, 200)}`,
+      };
+    }
+    // Before the first leader has written them, there are no settings: GET /config answers an error.
+    const settingsPart = response(configPart);
+    const shown = settingsPart.status === 200 ? (parseYaml(settingsPart.body) as unknown) : undefined;
+    const settings =
+      shown && typeof shown === 'object' && Object.keys(shown).length > 0
+        ? (shown as Record<string, unknown>)
+        : undefined;
+    return { available: true, members: parseCluster(members.body, cluster), settings };
+  },
+});
+
+/** A body followed by a line with curl's %{http_code}. */
+function response(text: string): { body: string; status: number } {
+  const lines = text.trim().split('\n');
+  const status = Number(lines.pop());
+  return { body: lines.join('\n'), status };
+}
