@@ -15,6 +15,8 @@ export interface Write {
 }
 
 export interface Writer {
+  /** The attempts so far (a live view: it grows while the writer runs). */
+  readonly writes: readonly Write[];
   /** Stops writing and returns every attempt, in order. */
   stop(): Promise<Write[]>;
 }
@@ -53,6 +55,7 @@ export function startWriter(table: string, pauseMs = 100): Writer {
     await client?.end().catch(() => undefined);
   })();
   return {
+    writes,
     stop: async () => {
       running = false;
       await loop;

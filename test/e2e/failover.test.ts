@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labStart, labStop } from '../../src/lab/index.js';
+import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
+import { longestRefusal, lostWrites, startWriter, type Writer } from '../support/writer.js';
+
+const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
+const SYNC = { patroni_synchronous_mode: true };
+
+const running = (state: string): boolean => ['running', 'streaming'].includes(state);
+
+/**
+ * The drill operators type by hand today: pull the leader's plug, watch a replica take over behind the VIP,
+ * power the old leader on again and see it rejoin. In synchronous mode, no acknowledged write may be lost.
+ */
+describe('failover drill: the leader host loses power (synchronous mode)', () => {
+  let leader = '';
+  let newLeader = '';
+  let writer: Writer | undefined;
+
+  beforeAll(async () => {
+    await ensureStack(SYNC);
+    const members = await waitFor(
+      'a leader and a synchronous standby',
+      () => patroniMembers(),
+      (m) =>
+        m.filter((x) => x.Role === 'Leader').length === 1 &&
+        m.some((x) => x.Role === 'Sync Standby' && running(x.State)) &&
+        m.every((x) => running(x.State)),
+    );
+    leader = members.find((m) => m.Role === 'Leader')?.Member as string;
+    const admin = await waitFor(
+      'the VIP to accept writes',
+      () => connectVip(5000, 'admin'),
+      () => true,
+    );
+    try {
+      await admin.query('DROP TABLE IF EXISTS failover_writes');
+      await admin.query('CREATE TABLE failover_writes (id bigint PRIMARY KEY)');
+    } finally {
+      await admin.end();
+    }
+  });
+
+  afterAll(async () => {
+    await writer?.stop();
+    await labStart(leader).catch(() => undefined);
+    // Back to the role defaults (asynchronous) for the files after this one.
+    await apply();
+  });
+
+  it('a replica is promoted, the VIP routes writes to it, and no acknowledged write is lost', async () => {
+    const live = startWriter('failover_writes');
+    writer = live;
+    await waitFor(
+      'writes acknowledged by the leader',
+      async () => live.writes,
+      (w) => w.filter((x) => x.ok).length >= 20,
+    );
+    await labStop(leader, { hard: true });
+    const cutAt = live.writes.at(-1)?.answered ?? 0;
+    // Writes resume on another member; keep writing a few seconds more.
+    await waitFor(
+      'writes acknowledged by a new leader',
+      async () => live.writes,
+      (w) => w.filter((x) => x.ok && x.server !== ADDRESS[leader]).length >= 30,
+      120_000,
+    );
+    const writes = await live.stop();
+    writer = undefined;
+
+    const refused = longestRefusal(writes);
+    console.log(
+      `failover: leader ${leader} powered off at ${(cutAt / 1000).toFixed(1)} s; writes through the VIP refused ` +
+        `for ${refused.seconds.toFixed(1)} s (Patroni ttl 30, loop_wait 10; HAProxy checks every 1 s)`,
+    );
+    const members = await patroniMembers(Object.keys(ADDRESS).find((h) => h !== leader));
+    newLeader = members.find((m) => m.Role === 'Leader')?.Member as string;
+    expect(newLeader).toBeTruthy();
+    expect(newLeader).not.toBe(leader);
+    expect(writes.filter((w) => w.ok).at(-1)?.server).toBe(ADDRESS[newLeader]);
+    // Patroni's defaults: the leader key outlives the dead leader by up to ttl (30 s); then one loop, HAProxy's
+    // checks and keepalived's move of the VIP.
+    expect(refused.seconds).toBeLessThan(60);
+
+    const reader = await connectVip(5000, 'admin');
+    try {
+      const { rows } = await reader.query<{ id: string }>('SELECT id FROM failover_writes');
+      expect(
+        lostWrites(
+          writes,
+          rows.map((r) => Number(r.id)),
+        ),
+      ).toEqual([]);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('powered on again, the old leader rejoins as a replica on the new timeline and streams', async () => {
+    await labStart(leader);
+    const members = await waitFor(
+      `${leader} back as a running replica on the leader's timeline`,
+      () => patroniMembers(newLeader),
+      (m) => {
+        const tl = m.find((x) => x.Role === 'Leader')?.TL;
+        const old = m.find((x) => x.Member === leader);
+        return old !== undefined && old.Role !== 'Leader' && running(old.State) && old.TL === tl;
+      },
+      180_000,
+    );
+    expect(members.filter((m) => m.Role === 'Leader').map((m) => m.Member)).toEqual([newLeader]);
+    // Streaming as PostgreSQL sees it, not as Patroni reports it.
+    const receiver = await waitFor(
+      `${leader}'s WAL receiver to stream`,
+      () => onHost(leader, `sudo -u postgres psql -Atc "SELECT status FROM pg_stat_wal_receiver"`),
+      (s) => s.trim() === 'streaming',
+    );
+    expect(receiver.trim()).toBe('streaming');
+    const streaming = await onHost(
+      newLeader,
+      `sudo -u postgres psql -Atc "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"`,
+    );
+    expect(streaming.trim()).toBe('2');
+  });
+
+  it('a second apply after the drill reports 0 changed', async () => {
+    const run = await apply({ extraVars: SYNC });
+    expect(run.failed).toBe(false);
+    expect(changedTasks(run)).toEqual([]);
+  });
+});
