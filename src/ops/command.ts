@@ -21,11 +21,13 @@ export const commandOp = defineOperation<CommandArgs>({
   ],
   plan: ({ cmd, creates, unless }, facts) => {
     if (creates && facts.get(existsFact, { path: creates })) return noChange(`${creates} exists`);
-    if (unless && facts.get(checkFact, { script: unless })) return noChange(`check passed: ${unless}`);
+    const check = unless ? facts.get(checkFact, { script: unless }) : undefined;
+    // A check that says why (its last line of output) is quoted instead of its script.
+    if (check?.ok) return noChange(check.said || `check passed: ${unless}`);
     const why = creates
       ? `${creates} is missing`
-      : unless
-        ? `check failed: ${unless}`
+      : check
+        ? `check failed: ${check.said || unless}`
         : 'no guard: always runs';
     return change(`run (${why})`, [exec(new Command([cmd]))]);
   },

@@ -35,7 +35,7 @@ describe('batched fact probe', () => {
     });
     expect(facts.get(fileFact, { path: join(dir, 'missing') })).toEqual({ exists: false });
     expect(facts.get(existsFact, { path: dir })).toBe(true);
-    expect(facts.get(checkFact, { script: 'exit 3' })).toBe(false);
+    expect(facts.get(checkFact, { script: 'exit 3' })).toEqual({ ok: false, said: '' });
   });
 
   it('is not fooled by fact output that imitates a marker', () => {

@@ -91,6 +91,16 @@ describe('command operation', () => {
     expect(plan.changed && plan.reason).toBe('run (check failed: test -f /y)');
     expect(display(plan)).toEqual(['touch /y']);
   });
+  it('quotes what the check printed last, passed or failed, instead of its script', () => {
+    const pass = recorded([checkFact, { script: 'guard check' }, 'reading\nall is well\n', 0]);
+    expect(commandOp.plan({ cmd: 'guard fix', unless: 'guard check' }, pass, env())).toEqual({
+      changed: false,
+      reason: 'all is well',
+    });
+    const fail = recorded([checkFact, { script: 'guard check' }, 'system ID mismatch: 1 vs 2\n', 1]);
+    const plan = commandOp.plan({ cmd: 'guard fix', unless: 'guard check' }, fail, env());
+    expect(plan.changed && plan.reason).toBe('run (check failed: system ID mismatch: 1 vs 2)');
+  });
   it('an unguarded command always runs and says so', () => {
     expect(commandOp.plan({ cmd: 'true' }, recorded(), env())).toMatchObject({
       changed: true,
