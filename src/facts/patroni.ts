@@ -26,7 +26,7 @@ const SPLIT = '--- pgprov: config ---';
  */
 export const patroniFact = defineFact<PatroniApi, PatroniView>({
   name: 'patroni',
-  key: ({ url, config }) => `${url} ${config}`,
+  key: ({ url, config, cacert, cluster }) => `${url} ${config} ${cacert} ${cluster}`,
   command: ({ config, url, cacert }) =>
     sh`test -e ${config} || exit 4; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/cluster`} 2>&1 || exit 5; echo ${SPLIT}; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/config`} 2>&1 || exit 6`,
   parse: ({ stdout, code }, { config, url, cluster }) => {
@@ -34,11 +34,17 @@ export const patroniFact = defineFact<PatroniApi, PatroniView>({
     if (code !== 0 && code !== 5 && code !== 6)
       return { available: false, reason: 'not-set-up', why: `Patroni is not set up here (exit ${code})` };
     if (code !== 0) {
-      const last = stdout.trim().split('\n').slice(-1)[0] ?? '';
+      // curl prints its error, then the write-out (000: nothing answered): the error is the line worth showing.
+      const error =
+        stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l.startsWith('curl:'))
+          .at(-1) ?? 'curl gave no reason';
       return {
         available: false,
         reason: 'unreadable',
-        why: `Patroni's REST API at ${url} does not answer: ${last}`,
+        why: `Patroni's REST API at ${url} does not answer: ${error}`,
       };
     }
     const [clusterPart = '', configPart = ''] = stdout.split(SPLIT);

@@ -3,10 +3,10 @@ import { unitFact } from '../../src/facts/systemd.js';
 import { serviceOp } from '../../src/ops/service.js';
 import { env, recorded } from '../support/facts.js';
 
-const unit = (active: string, file: string, reload = 'no') =>
+const unit = (active: string, file: string, reload = 'no', name = 'etcd') =>
   recorded([
     unitFact,
-    { name: 'etcd' },
+    { name },
     `LoadState=loaded\nActiveState=${active}\nUnitFileState=${file}\nNeedDaemonReload=${reload}\n`,
   ]);
 const cmds = (plan: ReturnType<typeof serviceOp.plan>) =>
@@ -52,6 +52,30 @@ describe('service operation', () => {
     expect(
       cmds(serviceOp.plan({ name: 'etcd', state: 'restarted' }, unit('active', 'enabled'), env())),
     ).toEqual(['systemctl restart -- etcd']);
+  });
+
+  describe('with a reload command (Patroni: reload, then wait until it applied the file)', () => {
+    const patroni = (active: string) => unit(active, 'enabled', 'no', 'patroni');
+    const args = {
+      name: 'patroni',
+      state: 'reloaded',
+      reloadCommand: '/usr/local/sbin/pgprov-patroni-reload',
+    } as const;
+
+    it('runs that command instead of systemctl reload on an active unit', () => {
+      const plan = serviceOp.plan(args, patroni('active'), env());
+      expect(cmds(plan)).toEqual(['/usr/local/sbin/pgprov-patroni-reload']);
+      expect(plan).toMatchObject({ changed: true, reason: 'reload patroni', refreshes: ['patroni'] });
+      expect(plan).not.toHaveProperty('starts');
+      const { reloadCommand: _, ...plain } = args;
+      expect(cmds(serviceOp.plan(plain, patroni('active'), env()))).toEqual(['systemctl reload -- patroni']);
+    });
+
+    it('starts an inactive unit instead', () => {
+      const plan = serviceOp.plan(args, patroni('inactive'), env());
+      expect(cmds(plan)).toEqual(['systemctl start -- patroni']);
+      expect(plan).toMatchObject({ reason: 'start patroni (was inactive)', starts: ['patroni'] });
+    });
   });
 
   it('says when a unit is not installed yet (check mode before the package)', () => {

@@ -5,13 +5,13 @@ import { loadProject } from '../../src/roles/load.js';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'roles', 'bad');
 
-async function problems(): Promise<string[]> {
+async function problems(root = fixture): Promise<string[]> {
   try {
-    await loadProject(fixture);
+    await loadProject(root);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     return e.issues.map(
-      (i) => `${i.file.replace(fixture, '')}:${i.line ?? '-'} ${i.path ?? ''} ${i.message} | ${i.hint ?? ''}`,
+      (i) => `${i.file.replace(root, '')}:${i.line ?? '-'} ${i.path ?? ''} ${i.message} | ${i.hint ?? ''}`,
     );
   }
   throw new Error('expected the broken roles to be rejected');
@@ -53,5 +53,13 @@ describe('loading roles', () => {
         "/roles/semantic/tasks.yaml:5 1 task 'unknown handler' notifies 'restart y', which is not a handler of role semantic | define it in roles/semantic/handlers.yaml or fix the name (known: restart x)",
       ]),
     );
+  });
+
+  it('requires run_once tasks to come last in a role, and handlers not to be run_once', async () => {
+    expect(await problems(join(import.meta.dirname, '..', 'fixtures', 'roles', 'run-once'))).toEqual([
+      "/roles/late/tasks.yaml:8 2 task 'configure' of role late follows the run_once task 'cluster-wide settings' | run_once tasks run after every host has finished the phase: move them to the end of tasks.yaml",
+      "/roles/late/tasks.yaml:15 4 task 'explicitly per host' of role late follows the run_once task 'cluster-wide settings' | run_once tasks run after every host has finished the phase: move them to the end of tasks.yaml",
+      "/roles/late/handlers.yaml:4 1 handler 'reload x' of role late is run_once | handlers run on each host that notified them; make the work a run_once task at the end of tasks.yaml",
+    ]);
   });
 });
