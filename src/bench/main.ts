@@ -1,68 +1,141 @@
 /**
  * `npm run bench`: measures pgprov on the lab, as a benchmark (numbers printed, nothing asserted).
- *   - first apply of the etcd role on 3 bare hosts (packages through the lab's apt proxy)
- *   - the no-op re-apply (median of several), and SSH round trips per host for each
- * Environment: BENCH_REPEAT (default 5), BENCH_SKIP_FRESH=1 to reuse running hosts for the first apply.
+ *   etcd          first apply of the etcd role on 3 bare hosts; its no-op re-apply (median)
+ *   deploy        the whole stack from bare hosts, packages through the lab's apt proxy
+ *   noop          the whole stack's no-op re-apply and `--tags patroni` alone (medians)
+ *   drills        planned switchover, then the leader's power cut, with Patroni's defaults and with the fast
+ *                 profile (ttl 20, loop_wait 5, retry_timeout 5; HAProxy checks every second in both): seconds of
+ *                 refused writes through the VIP, acknowledged writes lost, the old leader's rejoin
+ *   preinstalled  the whole stack on fresh hosts whose packages are already installed (an image built with them)
+ * Environment: BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
+ * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
  */
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectEvents } from '../core/events.js';
-import type { Recap } from '../core/events.js';
-import { runApply } from '../engine/run.js';
+import { DrillCluster } from '../drill/lab.js';
+import { loadInventory } from '../inventory/load.js';
 import { labDown, labUp } from '../lab/index.js';
+import { noOpApplies, perHost, stats, timedApply } from './apply.js';
+import { failoverDrill, switchoverDrill } from './drills.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
+const HOSTS = ['pg1', 'pg2', 'pg3'];
+const VIP = '10.231.0.10';
+const FAST = { patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
+const DEFAULTS = { patroni_ttl: 30, patroni_loop_wait: 10, patroni_retry_timeout: 10 };
+const PACKAGES =
+  'etcd-server etcd-client postgresql-common postgresql-15 patroni python3-etcd curl pgbackrest haproxy keepalived';
 
-async function timedApply(tags: string[]): Promise<{ seconds: number; recap: Recap; failed: boolean }> {
-  const { sink } = collectEvents();
-  const started = process.hrtime.bigint();
-  const result = await runApply({ inventoryFile: INVENTORY, check: false, diff: false, sink, tags });
-  return {
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    recap: result.recap,
-    failed: result.failed,
-  };
-}
-
-const perHost = (recap: Recap, key: 'roundTrips' | 'changed') =>
-  Object.entries(recap)
-    .map(([h, r]) => `${h}=${r[key]}`)
-    .join(' ');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const s = (x: number, digits = 1) => `${x.toFixed(digits)} s`;
 
 async function main(): Promise<void> {
   const repeat = Number(process.env.BENCH_REPEAT ?? 5);
-  const log = (line: string) => process.stdout.write(`${line}\n`);
-  log('pgprov benchmark: etcd role on 3 lab hosts (systemd-nspawn, this machine)');
-  if (process.env.BENCH_SKIP_FRESH !== '1') await labDown();
-  await labUp({ hosts: 3 });
-
-  const first = await timedApply(['etcd']);
-  if (first.failed) throw new Error('first apply failed');
+  const drills = Number(process.env.BENCH_DRILLS ?? 3);
+  const only = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
+  const wanted = (name: string) => !only || only.includes(name);
   log(
-    `first apply (bare hosts)    ${first.seconds.toFixed(2)} s   changed: ${perHost(first.recap, 'changed')}`,
+    `pgprov benchmark on the lab: 3 systemd-nspawn hosts on this machine (${cpus().length} cores, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()[0]?.toFixed(1)})`,
   );
-  log(`                            round trips: ${perHost(first.recap, 'roundTrips')}`);
 
-  const noop: number[] = [];
-  let last: Recap = {};
-  for (let i = 0; i < repeat; i++) {
-    const run = await timedApply(['etcd']);
-    if (run.failed) throw new Error('no-op apply failed');
-    const changed = Object.values(run.recap).reduce((n, r) => n + r.changed, 0);
-    if (changed !== 0) throw new Error(`no-op apply changed ${changed} task(s)`);
-    noop.push(run.seconds);
-    last = run.recap;
+  if (wanted('etcd')) {
+    await labDown();
+    await labUp({ hosts: 3 });
+    const first = await timedApply(INVENTORY, { tags: ['etcd'] });
+    log(
+      `etcd role, first apply (bare hosts)      ${s(first.seconds, 2)}   round trips: ${perHost(first.recap, 'roundTrips')}`,
+    );
+    const noop = await noOpApplies(INVENTORY, repeat, { tags: ['etcd'] });
+    const st = stats(noop.seconds);
+    log(
+      `etcd role, no-op re-apply (median of ${repeat})  ${s(st.median, 3)}   min ${s(st.min, 3)}, max ${s(st.max, 3)} (target < 1 s)`,
+    );
   }
+
+  if (wanted('deploy')) {
+    await labDown();
+    await labUp({ hosts: 3 });
+    const deploy = await timedApply(INVENTORY);
+    log(
+      `whole stack, first apply (bare hosts)    ${s(deploy.seconds)}   changed: ${perHost(deploy.recap, 'changed')}`,
+    );
+    log(`                                         round trips: ${perHost(deploy.recap, 'roundTrips')}`);
+  }
+
+  if (wanted('noop')) {
+    const noop = await noOpApplies(INVENTORY, repeat);
+    const st = stats(noop.seconds);
+    log(
+      `whole stack, no-op re-apply (median of ${repeat}) ${s(st.median, 3)}   min ${s(st.min, 3)}, max ${s(st.max, 3)} (target < 2 s)`,
+    );
+    log(`                                         round trips: ${perHost(noop.last.recap, 'roundTrips')}`);
+    const patroni = stats((await noOpApplies(INVENTORY, repeat, { tags: ['patroni'] })).seconds);
+    log(
+      `--tags patroni, no-op (median of ${repeat})      ${s(patroni.median, 3)}   min ${s(patroni.min, 3)}, max ${s(patroni.max, 3)}`,
+    );
+  }
+
+  if (wanted('drills')) {
+    const inventory = await loadInventory(INVENTORY);
+    const cluster = new DrillCluster(inventory, VIP);
+    const address = (h: string) => inventory.hosts.find((x) => x.name === h)?.connection.address ?? h;
+    await timedApply(INVENTORY, { extraVars: DEFAULTS });
+    const switchovers = [];
+    for (let i = 0; i < drills; i++) switchovers.push(await switchoverDrill(cluster, HOSTS, address));
+    report('planned switchover', switchovers, 'target < 10 s');
+    for (const [name, profile, target] of [
+      ["leader power cut, Patroni's defaults (ttl 30)", DEFAULTS, 'target < 45 s'],
+      ['leader power cut, fast profile (ttl 20)', FAST, 'target < 30 s'],
+    ] as const) {
+      await timedApply(INVENTORY, { extraVars: profile });
+      const runs = [];
+      for (let i = 0; i < drills; i++) runs.push(await failoverDrill(cluster, HOSTS, address));
+      report(name, runs, target);
+      const rejoin = stats(runs.map((r) => r.rejoinSeconds));
+      log(
+        `  old leader back as a streaming replica after boot: median ${s(rejoin.median)}, max ${s(rejoin.max)}`,
+      );
+    }
+    await timedApply(INVENTORY, { extraVars: DEFAULTS });
+  }
+
+  if (wanted('preinstalled')) {
+    await labDown();
+    await labUp({ hosts: 3 });
+    const inventory = await loadInventory(INVENTORY);
+    const cluster = new DrillCluster(inventory, VIP);
+    // As an image built with the packages would be: installed, nothing configured, nothing started.
+    await Promise.all(
+      HOSTS.map((h) =>
+        cluster.onHost(
+          h,
+          `sudo sh -c 'printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${PACKAGES} >/dev/null; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc'`,
+        ),
+      ),
+    );
+    const deploy = await timedApply(INVENTORY);
+    log(
+      `whole stack, packages preinstalled       ${s(deploy.seconds)}   changed: ${perHost(deploy.recap, 'changed')}`,
+    );
+  }
+}
+
+function report(
+  name: string,
+  runs: readonly { refusedSeconds: number; lost: number; acknowledged: number; from: string; to: string }[],
+  target: string,
+): void {
+  const st = stats(runs.map((r) => r.refusedSeconds));
   log(
-    `no-op re-apply (median of ${repeat}) ${median(noop).toFixed(3)} s   min ${Math.min(...noop).toFixed(3)} s, max ${Math.max(...noop).toFixed(3)} s (target < 1 s)`,
+    `${name}: writes through the VIP refused median ${s(st.median)}, max ${s(st.max)} over ${runs.length} (${target})`,
   );
-  log(`                            round trips: ${perHost(last, 'roundTrips')}`);
+  for (const r of runs)
+    log(
+      `  ${r.from} -> ${r.to}: refused ${s(r.refusedSeconds)}, ${r.acknowledged} acknowledged, ${r.lost} lost`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { connectVip } from './cluster.js';
 
 /** One attempted write through the VIP. */
 export interface Write {
@@ -22,11 +21,11 @@ export interface Writer {
 }
 
 /**
- * A client in the style of Jepsen's set test: writes numbered rows through the VIP's primary port one after
+ * A client in the style of Jepsen's set test, for failover drills (the e2e tests and `npm run bench`): writes numbered rows through the VIP's primary port one after
  * another, keeping its connection while it works and reconnecting after an error, and records which ids were
  * acknowledged. After a fault, lost = acknowledged - present.
  */
-export function startWriter(table: string, pauseMs = 100): Writer {
+export function startWriter(connect: () => Promise<pg.Client>, table: string, pauseMs = 100): Writer {
   const started = Date.now();
   const writes: Write[] = [];
   let running = true;
@@ -35,10 +34,7 @@ export function startWriter(table: string, pauseMs = 100): Writer {
     for (let id = 1; running; id++) {
       const sent = Date.now() - started;
       try {
-        client ??= await connectVip(5000, 'app', undefined, {
-          queryTimeoutMs: 5_000,
-          connectTimeoutMs: 2_000,
-        });
+        client ??= await connect();
         const { rows } = await client.query<{ server: string }>(
           `INSERT INTO ${table} (id) VALUES ($1) RETURNING host(inet_server_addr()) AS server`,
           [id],

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStart, labStop } from '../../src/lab/index.js';
-import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { connectVip, patroniMembers, vipWriter, waitFor } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
-import { longestRefusal, lostWrites, startWriter, type Writer } from '../support/writer.js';
+import { longestRefusal, lostWrites, type Writer } from '../../src/drill/writer.js';
 
 const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
 const SYNC = { patroni_synchronous_mode: true };
@@ -50,7 +50,7 @@ describe('failover drill: the leader host loses power (synchronous mode)', () =>
   });
 
   it('a replica is promoted, the VIP routes writes to it, and no acknowledged write is lost', async () => {
-    const live = startWriter('failover_writes');
+    const live = vipWriter('failover_writes');
     writer = live;
     await waitFor(
       'writes acknowledged by the leader',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { connectVip, patroniMembers, vipWriter, waitFor } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
-import { longestRefusal, startWriter } from '../support/writer.js';
+import { longestRefusal } from '../../src/drill/writer.js';
 
 const HOSTS = ['pg1', 'pg2', 'pg3'];
 const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
@@ -77,7 +77,7 @@ describe('changing PostgreSQL parameters on a running cluster', () => {
     const leader = members.find((m) => m.Role === 'Leader')?.Member as string;
     const replicas = HOSTS.filter((h) => h !== leader);
     const before = await settings('shared_buffers');
-    const writer = startWriter('rollout_writes');
+    const writer = vipWriter('rollout_writes');
     await new Promise((r) => setTimeout(r, 2_000));
     const run = await apply({
       extraVars: { postgresql_parameters: { ...base, work_mem: '8MB', shared_buffers: '160MB' } },

@@ -258,7 +258,8 @@ describe("a database host's pgbackrest.conf", () => {
     const t = text();
     expect(section(t, 'global')).toEqual(expect.arrayContaining(['archive-async=y', 'compress-type=zst']));
     expect(section(t, 'global:archive-push')).toEqual(['process-max=2']);
-    expect(section(t, 'global:archive-get')).toEqual(['process-max=2']);
+    // Short timeouts: a repository host down with the leader must not hold up a replica's promotion.
+    expect(section(t, 'global:archive-get')).toEqual(['process-max=2', 'io-timeout=2', 'archive-timeout=2']);
   });
 
   it('serves TLS to itself and the repository host only', () => {

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { sh } from '../../src/core/command.js';
 import { collectEvents, type RunEvent } from '../../src/core/events.js';
 import type { ApplyResult } from '../../src/engine/apply.js';
-import { type ApplyRequest, connectHost, runApply } from '../../src/engine/run.js';
+import { type ApplyRequest, runApply } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { runOnHost } from '../../src/drill/lab.js';
 import { labDown, labUp } from '../../src/lab/index.js';
-import type { Transport } from '../../src/transport/transport.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const LAB_INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
@@ -51,17 +50,7 @@ export const changedTasks = (run: Apply, host?: string): string[] =>
 export const totalChanged = (run: Apply): number =>
   Object.values(run.recap).reduce((n, r) => n + r.changed, 0);
 
-/** Runs a shell script on a lab host through pgprov's own transport (with sudo), returning stdout. */
+/** Runs a shell script on a lab host through pgprov's own transport, returning stdout. */
 export async function onHost(host: string, script: string, inventoryFile = LAB_INVENTORY): Promise<string> {
-  const inventory = await loadInventory(inventoryFile);
-  const h = inventory.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no host ${host}`);
-  const t: Transport = await connectHost(h, inventory);
-  try {
-    const r = await t.exec(sh`sh -c ${script}`);
-    if (r.code !== 0) throw new Error(`${host}: '${script}' exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  } finally {
-    await t.close();
-  }
+  return runOnHost(await loadInventory(inventoryFile), host, script);
 }

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { parse } from 'yaml';
+import { sh } from '../core/command.js';
+import { connectHost } from '../engine/run.js';
+import type { Inventory } from '../inventory/model.js';
+import { pkiFiles } from '../pki/store.js';
+import { secretsFile } from '../secrets/store.js';
+
+/** A Patroni member as `patronictl list -f json` prints it. */
+export interface ListedMember {
+  Member: string;
+  Role: string;
+  State: string;
+  TL?: number;
+}
+
+/**
+ * What a drill needs from a cluster pgprov deployed: connections through its VIP with the generated passwords
+ * and the cluster CA, and commands on its hosts over SSH. Reads the inventory's state folder; prints nothing.
+ */
+export class DrillCluster {
+  constructor(
+    readonly inventory: Inventory,
+    readonly vip: string,
+  ) {}
+
+  async connect(
+    port: number,
+    user: 'app' | 'admin' = 'app',
+    timeouts: { connectMs?: number; queryMs?: number } = {},
+  ): Promise<pg.Client> {
+    const secrets = parse(await readFile(secretsFile(this.inventory.stateDir), 'utf8')) as Record<
+      string,
+      string
+    >;
+    const password = secrets[`${user}_password`];
+    if (!password) throw new Error(`no ${user}_password in ${secretsFile(this.inventory.stateDir)}`);
+    const client = new pg.Client({
+      host: this.vip,
+      port,
+      user,
+      database: 'app',
+      password,
+      ssl: { ca: await readFile(pkiFiles(this.inventory.stateDir).caCert, 'utf8') },
+      connectionTimeoutMillis: timeouts.connectMs ?? 5_000,
+      ...(timeouts.queryMs ? { query_timeout: timeouts.queryMs } : {}),
+    });
+    // A connection the server drops (a switchover, a failover) must not end the process.
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  /** Runs a shell script on a host (as the inventory's user; use sudo inside), returns its stdout. */
+  onHost(host: string, script: string): Promise<string> {
+    return runOnHost(this.inventory, host, script);
+  }
+
+  /** `patronictl list` read on one host. */
+  async members(host: string): Promise<ListedMember[]> {
+    const out = await this.onHost(host, 'sudo patronictl -c /etc/patroni/config.yml list -f json');
+    return (JSON.parse(out) as ListedMember[]).sort((a, b) => a.Member.localeCompare(b.Member));
+  }
+}
+
+/** Runs a shell script on an inventory host over pgprov's own transport; throws with its stderr if it fails. */
+export async function runOnHost(inventory: Inventory, host: string, script: string): Promise<string> {
+  const h = inventory.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no host ${host} in ${inventory.file}`);
+  const t = await connectHost(h, inventory);
+  try {
+    const r = await t.exec(sh`sh -c ${script}`);
+    if (r.code !== 0) throw new Error(`${host}: '${script}' exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    await t.close();
+  }
+}
+
+/** Polls until `ok` holds; throws with the last value seen. */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+    } catch (e) {
+      error = e;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last) ?? String(error)}`);
+}
