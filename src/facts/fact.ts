@@ -17,6 +17,15 @@ export interface Fact<A, T> {
   key(args: A): string;
   command(args: A): Command;
   parse(output: FactOutput, args: A): T;
+  /**
+   * Optional: reads several requests of this fact with one command, where one process per request would cost
+   * most of a probe on a busy host (a stat and a sha256sum per file, a systemctl per unit). `split` hands each
+   * request the output its own command would have printed, so `parse` stays the same.
+   */
+  batch?: {
+    command(args: readonly A[]): Command;
+    split(output: FactOutput, args: readonly A[]): FactOutput[];
+  };
 }
 
 export const defineFact = <A, T>(fact: Fact<A, T>): Fact<A, T> => fact;

@@ -40,7 +40,36 @@ export const fileFact = defineFact<{ path: string }, FileState>({
       ...(sumLine ? { sha256: sumLine.split(/\s+/)[0] } : {}),
     };
   },
+  // Every path in one stat and one sha256sum, instead of two processes per path.
+  batch: {
+    command: (args) => {
+      const paths = args.map((a) => a.path);
+      return sh`stat -c '%F|%a|%U|%G|%s|%n' -- ${paths} 2>/dev/null; echo ${SUMS}; for p in ${paths}; do if [ -f "$p" ]; then printf '%s\\0' "$p"; fi; done | xargs -0r sha256sum --; true`;
+    },
+    split: ({ stdout }, args) => {
+      const [stats = '', sums = ''] = stdout.split(`${SUMS}\n`);
+      const stat = new Map<string, string>();
+      for (const line of stats.split('\n')) {
+        const fields = line.split('|');
+        if (fields.length >= 6) stat.set(fields.slice(5).join('|'), fields.slice(0, 5).join('|'));
+      }
+      const sum = new Map<string, string>();
+      for (const line of sums.split('\n')) {
+        // sha256sum escapes names with a backslash or newline (and starts the line with \): those get no
+        // checksum here, which only makes the file look changed.
+        const m = /^([0-9a-f]{64}) {2}(.*)$/.exec(line);
+        if (m) sum.set(m[2] as string, m[1] as string);
+      }
+      return args.map(({ path }) => {
+        const line = stat.get(path);
+        const hash = sum.get(path);
+        return { code: 0, stdout: line ? `${line}\n${hash ? `${hash}  ${path}\n` : ''}` : 'absent\n' };
+      });
+    },
+  },
 });
+
+const SUMS = '--- pgprov: sha256 ---';
 
 const MAX_DIFF_BYTES = 256 * 1024;
 

@@ -1,5 +1,5 @@
 import { sh } from '../core/command.js';
-import { defineFact } from './fact.js';
+import { defineFact, type Fact } from './fact.js';
 
 export interface PackagesState {
   /** Installed version per requested package; absent when not installed. */
@@ -9,7 +9,10 @@ export interface PackagesState {
 }
 
 /** dpkg's view of some packages, and how fresh apt's lists are. */
-export const packagesFact = defineFact<{ names: string[] }, PackagesState>({
+export const packagesFact: Fact<{ names: string[] }, PackagesState> = defineFact<
+  { names: string[] },
+  PackagesState
+>({
   name: 'packages',
   key: ({ names }) => [...names].sort().join(','),
   command: ({ names }) =>
@@ -29,5 +32,11 @@ export const packagesFact = defineFact<{ names: string[] }, PackagesState>({
       if (name && status?.startsWith('ii') && version) installed[name.split(':')[0] as string] = version;
     }
     return { installed, listsAgeSeconds };
+  },
+  // One dpkg-query for every package asked about (each run reads dpkg's whole status file); each request reads
+  // its own names from the common output.
+  batch: {
+    command: (args) => packagesFact.command({ names: [...new Set(args.flatMap((a) => a.names))] }),
+    split: (output, args) => args.map(() => output),
   },
 });

@@ -30,4 +30,13 @@ export const unitFact = defineFact<{ name: string }, UnitState>({
       needDaemonReload: props.NeedDaemonReload === 'yes',
     };
   },
+  // One systemctl for every unit: it prints one block of properties per unit, in order, blank-line separated.
+  batch: {
+    command: (args) =>
+      sh`systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- ${args.map((a) => a.name)}`,
+    split: ({ stdout, code }, args) => {
+      const blocks = stdout.trim().split(/\n\s*\n/);
+      return args.map((_, i) => ({ code, stdout: blocks[i] ?? '' }));
+    },
+  },
 });
