@@ -58,10 +58,10 @@ describe("the haproxy role's haproxy.cfg", () => {
   const cfg = (vars: Record<string, unknown> = {}, host = 'pg1', separate = false) =>
     contentOf(plan(vars, separate), 'haproxy', host, 'HAProxy configuration');
 
-  it('sends port 5000 to the leader only, checked on GET /primary over verified TLS', () => {
+  it('sends port 5000 to the leader only, checked on OPTIONS /primary (status line only) over verified TLS', () => {
     const lines = section(cfg(), 'postgres_primary');
     expect(lines).toContain('bind *:5000');
-    expect(lines).toContain('option httpchk GET /primary');
+    expect(lines).toContain('option httpchk OPTIONS /primary');
     expect(lines).toContain('http-check expect status 200');
     expect(lines).toContain(
       'default-server inter 1s fall 3 rise 2 on-marked-down shutdown-sessions port 8008 check-ssl verify required ca-file /etc/pgprov/tls/ca.crt',
@@ -73,11 +73,11 @@ describe("the haproxy role's haproxy.cfg", () => {
     ]);
   });
 
-  it('sends port 5001 to the replicas, round robin, checked on GET /replica', () => {
+  it('sends port 5001 to the replicas, round robin, checked on OPTIONS /replica', () => {
     const lines = section(cfg(), 'postgres_replicas');
     expect(lines).toContain('bind *:5001');
     expect(lines).toContain('balance roundrobin');
-    expect(lines).toContain('option httpchk GET /replica');
+    expect(lines).toContain('option httpchk OPTIONS /replica');
     expect(
       lines.filter((l) => l.startsWith('server ')).map((l) => l.split(' ').slice(0, 3).join(' ')),
     ).toEqual(['server pg1 10.231.0.11:5432', 'server pg2 10.231.0.12:5432', 'server pg3 10.231.0.13:5432']);
@@ -99,7 +99,7 @@ describe("the haproxy role's haproxy.cfg", () => {
       haproxy_server_maxconn: 50,
     });
     expect(text).toMatch(/^ {4}maxconn 1000$/m);
-    expect(section(text, 'postgres_replicas')).toContain('option httpchk GET /replica?lag=16MB');
+    expect(section(text, 'postgres_replicas')).toContain('option httpchk OPTIONS /replica?lag=16MB');
     expect(section(text, 'postgres_primary').join('\n')).toMatch(/default-server inter 2s /);
     expect(section(text, 'postgres_primary').join('\n')).toMatch(/maxconn 50$/m);
   });
