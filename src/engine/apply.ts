@@ -80,10 +80,16 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
       plan.hosts.map((h) =>
         limit(async () => {
           const env = { host: h.name, diff: options.diff, masker: plan.masker };
+          // run_once tasks' facts only where they will run (the phase's first host); a host that takes them
+          // over from a failed one reads them then.
           const requests = plan.phases.flatMap((p) =>
             p.hosts
               .filter((x) => x.host.name === h.name)
-              .flatMap((x) => [...x.tasks, ...x.once].flatMap((t) => t.op.facts(t.args, env))),
+              .flatMap((x) =>
+                [...x.tasks, ...(x === p.hosts.find((y) => y.once.length > 0) ? x.once : [])].flatMap((t) =>
+                  t.op.facts(t.args, env),
+                ),
+              ),
           );
           try {
             const t = await options.connect(h);

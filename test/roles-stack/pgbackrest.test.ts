@@ -259,7 +259,7 @@ describe("a database host's pgbackrest.conf", () => {
     expect(section(t, 'global')).toEqual(expect.arrayContaining(['archive-async=y', 'compress-type=zst']));
     expect(section(t, 'global:archive-push')).toEqual(['process-max=2']);
     // Short timeouts: a repository host down with the leader must not hold up a replica's promotion.
-    expect(section(t, 'global:archive-get')).toEqual(['process-max=2', 'io-timeout=2', 'archive-timeout=2']);
+    expect(section(t, 'global:archive-get')).toEqual(['process-max=2', 'io-timeout=1', 'archive-timeout=1']);
   });
 
   it('serves TLS to itself and the repository host only', () => {
