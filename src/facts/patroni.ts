@@ -22,7 +22,8 @@ const SPLIT = '--- pgprov: config ---';
 
 /**
  * A Patroni that was just started (on a first apply, on a busy host) may take a while to open its API: a refused
- * connection is retried for up to 30 s before the API counts as not answering.
+ * connection is retried for up to 30 s before the API counts as not answering. curl's complaints go to a file,
+ * printed only when it gives up, so that those of retries that then succeed do not land in the body.
  *
  * Read from the member's REST API (GET /cluster and GET /config: no credentials needed, and a few milliseconds
  * where patronictl takes most of a second to start), verifying its certificate.
@@ -31,7 +32,7 @@ export const patroniFact = defineFact<PatroniApi, PatroniView>({
   name: 'patroni',
   key: ({ url, config, cacert, cluster }) => `${url} ${config} ${cacert} ${cluster}`,
   command: ({ config, url, cacert }) =>
-    sh`test -e ${config} || exit 4; curl -sS --max-time 5 --retry 30 --retry-delay 1 --retry-connrefused --retry-max-time 30 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/cluster`} 2>&1 || exit 5; echo ${SPLIT}; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/config`} 2>&1 || exit 6`,
+    sh`test -e ${config} || exit 4; e=$(mktemp) || exit 5; trap 'rm -f "$e"' EXIT; curl -sS --max-time 5 --retry 30 --retry-delay 1 --retry-connrefused --retry-max-time 30 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/cluster`} 2>"$e" || { cat "$e"; exit 5; }; echo ${SPLIT}; curl -sS --max-time 5 --cacert ${cacert} -w '\n%{http_code}\n' ${`${url}/config`} 2>"$e" || { cat "$e"; exit 6; }`,
   parse: ({ stdout, code }, { config, url, cluster }) => {
     if (code === 4) return { available: false, reason: 'not-set-up', why: `${config} does not exist yet` };
     if (code !== 0 && code !== 5 && code !== 6)
@@ -66,7 +67,15 @@ export const patroniFact = defineFact<PatroniApi, PatroniView>({
       shown && typeof shown === 'object' && Object.keys(shown).length > 0
         ? (shown as Record<string, unknown>)
         : undefined;
-    return { available: true, members: parseCluster(members.body, cluster), settings };
+    try {
+      return { available: true, members: parseCluster(members.body, cluster), settings };
+    } catch (error) {
+      return {
+        available: false,
+        reason: 'unreadable',
+        why: `GET ${url}/cluster answered what is not a member list (${(error as Error).message}): ${members.body.slice(0, 200)}`,
+      };
+    }
   },
 });
 

@@ -106,8 +106,8 @@ describe("the patroni fact's command", () => {
     const display = patroniFact.command(spaced).display();
     expect(display).toContain("test -e '/etc/patroni/my config.yml' || exit 4;");
     expect(display).toContain(`--cacert '/etc/pki/o'\\''ca.crt'`);
-    expect(display).toContain('https://10.231.0.11:8008/cluster 2>&1 || exit 5;');
-    expect(display).toContain('https://10.231.0.11:8008/config 2>&1 || exit 6');
+    expect(display).toContain('https://10.231.0.11:8008/cluster 2>"$e" || { cat "$e"; exit 5; };');
+    expect(display).toContain('https://10.231.0.11:8008/config 2>"$e" || { cat "$e"; exit 6; }');
     expect(display).toContain("echo '--- pgprov: config ---';");
   });
 
@@ -131,7 +131,7 @@ describe("the patroni fact's command", () => {
         'for a; do url=$a; done',
         `printf '[%s]' "$@" | tr '\\n' '~' >> "$CURL_LOG"; echo >> "$CURL_LOG"`,
         'case $url in',
-        '  */cluster) [ -z "$FAIL_CLUSTER" ] || { echo "curl: (7) refused" >&2; printf "\\n000\\n"; exit 7; }; printf "%s\\n200\\n" "$CLUSTER" ;;',
+        '  */cluster) [ -z "$FAIL_CLUSTER" ] || { echo "curl: (7) refused" >&2; printf "\\n000\\n"; exit 7; }; [ -z "$RETRIED" ] || echo "curl: (7) refused, will retry" >&2; printf "%s\\n200\\n" "$CLUSTER" ;;',
         '  */config) [ -z "$FAIL_CONFIG" ] || { echo "curl: (28) timed out" >&2; printf "\\n000\\n"; exit 28; }; printf "%s\\n200\\n" "$CONFIG" ;;',
         'esac',
       ].join('\n'),
@@ -168,13 +168,21 @@ describe("the patroni fact's command", () => {
       const { view, code, calls } = run();
       expect(code).toBe(0);
       // Each argument in brackets: the write-out format and every path reach curl as one word each.
-      const args = `[-sS][--max-time][5][--cacert][${join(dir, 'ca.crt')}][-w][~%{http_code}~]`;
+      const args = `[--cacert][${join(dir, 'ca.crt')}][-w][~%{http_code}~]`;
+      // The first request waits for a Patroni that is still starting (connection refused) for up to 30 s.
+      const retry = '[--retry][30][--retry-delay][1][--retry-connrefused][--retry-max-time][30]';
       expect(calls).toEqual([
-        `${args}[https://10.231.0.11:8008/cluster]`,
-        `${args}[https://10.231.0.11:8008/config]`,
+        `[-sS][--max-time][5]${retry}${args}[https://10.231.0.11:8008/cluster]`,
+        `[-sS][--max-time][5]${args}[https://10.231.0.11:8008/config]`,
       ]);
       expect(view.available && view.members.map((m) => m.name)).toEqual(['pg1', 'pg2', 'pg3']);
       expect(view.available && view.settings).toEqual(JSON.parse(CONFIG_BODY));
+    });
+
+    it('keeps what curl says about retries that then succeeded out of the body', () => {
+      const { view, code } = run({ RETRIED: '1' });
+      expect(code).toBe(0);
+      expect(view.available && view.members.map((m) => m.name)).toEqual(['pg1', 'pg2', 'pg3']);
     });
 
     it('exits 4 without calling curl when the configuration file is missing', () => {
