@@ -18,7 +18,7 @@ export interface FileArgs {
   validate?: string;
 }
 
-const sha256 = (content: string | Secret): string =>
+export const sha256 = (content: string | Secret): string =>
   createHash('sha256')
     .update(isSecret(content) ? content.reveal() : content)
     .digest('hex');

@@ -160,6 +160,8 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
         module,
         args: {
           label: `${env.host} in ${dir}`,
+          caPath: join(dir, 'ca.crt'),
+          replaceCa: env.vars.pgprov_replace_ca === true,
           files: [
             file(join(dir, 'ca.crt'), tls.caPem, '0644'),
             file(join(dir, `${name}.crt`), tls.certPem, '0644'),

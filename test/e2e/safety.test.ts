@@ -1,6 +1,9 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { patroniMembers, waitFor } from '../support/cluster.js';
-import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
+import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 const DATA = '/var/lib/postgresql/15/pgprov-lab';
 const GUARD = 'The data directory belongs to this cluster';
@@ -37,6 +40,24 @@ describe('day-1 safety: another cluster’s data directory, a stale cluster reco
   beforeAll(async () => {
     await ensureStack();
     await healthy();
+  });
+
+  it('another state folder (a second checkout, a lost one) is refused before it replaces the CA', async () => {
+    // The same inventory beside another state folder: pgprov there makes a new CA and new passwords.
+    const dir = mkdtempSync(join(tmpdir(), 'pgprov-other-checkout-'));
+    copyFileSync(LAB_INVENTORY, join(dir, 'lab.yaml'));
+    try {
+      const refused = await apply({ inventoryFile: join(dir, 'lab.yaml') });
+      expect(failures(refused).map((f) => f.host)).toEqual(['pg1', 'pg2', 'pg3']);
+      for (const f of failures(refused)) expect(f.message).toContain('the host trusts another CA');
+      const hints = refused.events.flatMap((e) => (e.type === 'host-failed' ? [e.error.hint ?? ''] : []));
+      for (const hint of hints) expect(hint).toContain('-e pgprov_replace_ca=true');
+      expect(changedTasks(refused)).toEqual([]);
+      // The cluster was not touched: its own state folder still finds nothing to change.
+      expect(changedTasks(await apply())).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a replica holding another cluster’s data stops the run; patroni_replace_foreign_data moves it aside', async () => {

@@ -3,6 +3,7 @@ import { Secret } from '../../src/core/secret.js';
 import { fileFact } from '../../src/facts/file.js';
 import { checkFact, existsFact } from '../../src/facts/shell.js';
 import { groupFact, userFact } from '../../src/facts/user.js';
+import { SafetyError } from '../../src/core/errors.js';
 import { certificateOp } from '../../src/ops/certificate.js';
 import { commandOp } from '../../src/ops/command.js';
 import { directoryOp } from '../../src/ops/directory.js';
@@ -120,20 +121,41 @@ describe('certificate operation', () => {
       mode: '0600',
     },
   ];
+  const args = { label: 'pg1', files, caPath: '/etc/etcd/pki/ca.crt', replaceCa: false };
+  const caOnHost = (sum: string): Parameters<typeof recorded>[0] => [
+    fileFact as Parameters<typeof recorded>[0][0],
+    { path: files[0]!.path },
+    `regular file|644|etcd|etcd|2\n${sum}  x\n`,
+  ];
+  const OURS = '4b650e5c4785025dee7bd65e3c5c527356717d7a1c0bfef5b4ada8ca1e9cbe17'; // sha256 of 'CA'
+  const THEIRS = '0f2b0e1b3c0b5b3a4ed4dd5a4d3c5ba7b5cb7e2d0d53c76fc3d0e6e0b5c4f0c1';
+
   it('uploads only the files that differ', () => {
-    const facts = recorded(
-      [
-        fileFact,
-        { path: files[0]!.path },
-        'regular file|644|etcd|etcd|2\n' +
-          '0f2b0e1b3c0b5b3a4ed4dd5a4d3c5ba7b5cb7e2d0d53c76fc3d0e6e0b5c4f0c1  x\n',
-      ],
-      [fileFact, { path: files[1]!.path }, 'absent\n'],
-    );
-    const plan = certificateOp.plan({ label: 'pg1', files }, facts, env());
+    const facts = recorded(caOnHost(OURS), [fileFact, { path: files[1]!.path }, 'absent\n']);
+    const plan = certificateOp.plan(args, facts, env());
     expect(plan.changed).toBe(true);
     if (!plan.changed) return;
     expect(plan.reason).toContain('create /etc/etcd/pki/pg1.key');
     expect(JSON.stringify(plan)).not.toContain('KEY-MATERIAL');
+    expect(plan.reason).not.toContain('ca.crt');
+  });
+
+  it('refuses to replace a CA the host already trusts: another state folder set it up', () => {
+    const facts = recorded(caOnHost(THEIRS), [fileFact, { path: files[1]!.path }, 'absent\n']);
+    expect(() => certificateOp.plan(args, facts, env())).toThrow(SafetyError);
+    expect(() => certificateOp.plan(args, facts, env())).toThrow(
+      /trusts another CA .*sha256 0f2b0e1b3c0b5b3a/,
+    );
+  });
+
+  it('replaces it when asked (pgprov_replace_ca), and installs a CA where there is none', () => {
+    const foreign = recorded(caOnHost(THEIRS), [fileFact, { path: files[1]!.path }, 'absent\n']);
+    const plan = certificateOp.plan({ ...args, replaceCa: true }, foreign, env());
+    expect(plan.changed && plan.reason).toContain('update /etc/etcd/pki/ca.crt');
+    const bare = recorded(
+      [fileFact, { path: files[0]!.path }, 'absent\n'],
+      [fileFact, { path: files[1]!.path }, 'absent\n'],
+    );
+    expect(certificateOp.plan(args, bare, env()).changed).toBe(true);
   });
 });

@@ -17,11 +17,20 @@ export async function freshLab(hosts = 3): Promise<void> {
 
 /**
  * The whole stack deployed on the lab as it is now (hosts kept when they run, booted when not) and applied with
- * these variables: cheap when it is already there, so files that build on the stack can also run alone.
+ * these variables: cheap when it is already there, so files that build on the stack can also run alone. A lab
+ * another checkout built is rebuilt from bare hosts.
  */
 export async function ensureStack(extraVars: Record<string, unknown> = {}): Promise<Apply> {
   await labUp({ hosts: 3 });
-  const run = await apply({ extraVars });
+  let run = await apply({ extraVars });
+  // Another checkout (another state folder) built the lab: pgprov refuses to replace its CA. Start afresh.
+  const foreign = run.events.some(
+    (e) => e.type === 'host-failed' && e.error.message.includes('trusts another CA'),
+  );
+  if (foreign) {
+    await freshLab(3);
+    run = await apply({ extraVars });
+  }
   const failures = run.events.filter((e) => e.type === 'host-failed');
   if (run.failed) throw new Error(`the stack did not apply: ${JSON.stringify(failures)}`);
   return run;
