@@ -26,20 +26,6 @@ async function settled(cluster: DrillCluster, hosts: readonly string[], via: str
   return members.find((m) => m.Role === 'Leader')?.Member as string;
 }
 
-async function freshTable(cluster: DrillCluster, table: string): Promise<void> {
-  const admin = await until(
-    'the VIP to accept writes',
-    () => cluster.connect(5000, 'admin'),
-    () => true,
-  );
-  try {
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 /**
  * Writes through the VIP while `fault` runs, until a member other than `leader` has acknowledged 20 writes;
  * then counts what was refused and what was lost.
@@ -51,7 +37,7 @@ async function underWrites(
   address: (host: string) => string,
   fault: () => Promise<void>,
 ): Promise<{ refusedSeconds: number; lost: number; acknowledged: number; to: string }> {
-  await freshTable(cluster, table);
+  await cluster.writesTable(table);
   const writer = startWriter(() => cluster.connect(5000, 'app', { connectMs: 2_000, queryMs: 5_000 }), table);
   try {
     // What the writer saw so far, small enough to print when a wait times out.

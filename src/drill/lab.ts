@@ -52,6 +52,21 @@ export class DrillCluster {
     return client;
   }
 
+  /** A new, empty table for a drill writer's numbered rows, made by the admin role once the VIP takes writes. */
+  async writesTable(table: string): Promise<void> {
+    const admin = await until(
+      'the VIP to accept writes',
+      () => this.connect(5000, 'admin'),
+      () => true,
+    );
+    try {
+      await admin.query(`DROP TABLE IF EXISTS ${table}`);
+      await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY)`);
+    } finally {
+      await admin.end();
+    }
+  }
+
   /** Runs a shell script on a host (as the inventory's user; use sudo inside), returns its stdout. */
   onHost(host: string, script: string): Promise<string> {
     return runOnHost(this.inventory, host, script);

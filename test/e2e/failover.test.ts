@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStart, labStop } from '../../src/lab/index.js';
-import { connectVip, patroniMembers, vipWriter, waitFor } from '../support/cluster.js';
+import { connectVip, patroniMembers, vipWriter, waitFor, writesTable } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
 import { longestRefusal, lostWrites, type Writer } from '../../src/drill/writer.js';
 
@@ -29,17 +29,7 @@ describe('failover drill: the leader host loses power (synchronous mode)', () =>
         m.every((x) => running(x.State)),
     );
     leader = members.find((m) => m.Role === 'Leader')?.Member as string;
-    const admin = await waitFor(
-      'the VIP to accept writes',
-      () => connectVip(5000, 'admin'),
-      () => true,
-    );
-    try {
-      await admin.query('DROP TABLE IF EXISTS failover_writes');
-      await admin.query('CREATE TABLE failover_writes (id bigint PRIMARY KEY)');
-    } finally {
-      await admin.end();
-    }
+    await writesTable('failover_writes');
   });
 
   afterAll(async () => {

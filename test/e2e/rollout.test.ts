@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectVip, patroniMembers, vipWriter, waitFor } from '../support/cluster.js';
+import { patroniMembers, vipWriter, waitFor, writesTable } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
 import { longestRefusal } from '../../src/drill/writer.js';
 
@@ -37,17 +37,7 @@ describe('changing PostgreSQL parameters on a running cluster', () => {
   beforeAll(async () => {
     await ensureStack({ postgresql_parameters: base });
     await healthy();
-    const admin = await waitFor(
-      'the VIP to accept writes',
-      () => connectVip(5000, 'admin'),
-      () => true,
-    );
-    try {
-      await admin.query('DROP TABLE IF EXISTS rollout_writes');
-      await admin.query('CREATE TABLE rollout_writes (id bigint PRIMARY KEY)');
-    } finally {
-      await admin.end();
-    }
+    await writesTable('rollout_writes');
   });
 
   afterAll(async () => {

@@ -30,6 +30,9 @@ export async function patroniMembers(host = 'pg1'): Promise<Member[]> {
 /** Waits until a condition holds, polling once a second; throws with the last value seen. */
 export const waitFor = until;
 
+/** A new, empty table for a drill writer, made through the VIP by the admin role. */
+export const writesTable = async (table: string): Promise<void> => (await lab()).writesTable(table);
+
 /** A drill writer (numbered rows into `table`) through the VIP's primary port as the application role. */
 export const vipWriter = (table: string): Writer =>
   startWriter(() => connectVip(5000, 'app', { connectMs: 2_000, queryMs: 5_000 }), table);
