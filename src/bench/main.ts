@@ -22,7 +22,6 @@ import { failoverDrill, switchoverDrill } from './drills.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
 const HOSTS = ['pg1', 'pg2', 'pg3'];
-const VIP = '10.231.0.10';
 const FAST = { patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
 const DEFAULTS = { patroni_ttl: 30, patroni_loop_wait: 10, patroni_retry_timeout: 10 };
 const PACKAGES =
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
 
   if (wanted('drills')) {
     const inventory = await loadInventory(INVENTORY);
-    const cluster = new DrillCluster(inventory, VIP);
+    const cluster = new DrillCluster(inventory);
     const address = (h: string) => inventory.hosts.find((x) => x.name === h)?.connection.address ?? h;
     await timedApply(INVENTORY, { extraVars: DEFAULTS });
     const switchovers = [];
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
     await labDown();
     await labUp({ hosts: 3 });
     const inventory = await loadInventory(INVENTORY);
-    const cluster = new DrillCluster(inventory, VIP);
+    const cluster = new DrillCluster(inventory);
     // As an image built with the packages would be: installed, nothing configured, nothing started.
     await Promise.all(
       HOSTS.map((h) =>

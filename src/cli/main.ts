@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
+import { registerStatus } from './status.js';
+import { registerBackup } from './backup.js';
+import { registerReinit } from './reinit.js';
+import { registerSwitchover } from './switchover.js';
 import { type Output, processOutput } from './output.js';
 import { EXIT, exitCodeFor, formatError } from './report.js';
 
@@ -15,6 +19,10 @@ pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inve
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .exitOverride();
   registerApply(program, output);
+  registerStatus(program, output);
+  registerSwitchover(program, output);
+  registerBackup(program, output);
+  registerReinit(program, output);
   registerLab(program, output);
   program.addHelpText(
     'after',

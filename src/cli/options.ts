@@ -20,3 +20,14 @@ export function positiveInt(name: string) {
     return n;
   };
 }
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30d`, `26h`, `90m`, `45s` -> milliseconds. */
+export function duration(name: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/.exec(value.trim());
+    if (!m) throw new UsageError(`${name} takes a duration like 30d, 26h, 90m or 45s, got '${value}'`);
+    return Number(m[1]) * (UNITS[m[2] as string] as number);
+  };
+}

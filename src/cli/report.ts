@@ -10,6 +10,8 @@ export const EXIT = {
   failed: 2,
   /** A monitoring check found the cluster degraded. */
   degraded: 3,
+  /** A monitoring check found the cluster unable to serve (no leader, no quorum, no virtual IP). */
+  critical: 4,
   internal: 70,
   interrupted: 130,
 } as const;
@@ -34,6 +36,11 @@ export function formatError(error: unknown): string {
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof PgprovError) return error.code === 'E_INTERRUPTED' ? EXIT.interrupted : EXIT.input;
+  if (error instanceof PgprovError) {
+    if (error.code === 'E_INTERRUPTED') return EXIT.interrupted;
+    // Work on a host failed part-way (a day-2 command): not the user's input.
+    if (error.code === 'E_REMOTE' || error.code === 'E_CONNECT') return EXIT.failed;
+    return EXIT.input;
+  }
   return EXIT.internal;
 }

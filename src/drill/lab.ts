@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import pg from 'pg';
-import { parse } from 'yaml';
+import type pg from 'pg';
 import { sh } from '../core/command.js';
 import { connectHost } from '../engine/run.js';
 import type { Inventory } from '../inventory/model.js';
-import { pkiFiles } from '../pki/store.js';
-import { secretsFile } from '../secrets/store.js';
+import { Session } from '../operate/session.js';
 
 /** A Patroni member as `patronictl list -f json` prints it. */
 export interface ListedMember {
@@ -20,36 +17,18 @@ export interface ListedMember {
  * and the cluster CA, and commands on its hosts over SSH. Reads the inventory's state folder; prints nothing.
  */
 export class DrillCluster {
-  constructor(
-    readonly inventory: Inventory,
-    readonly vip: string,
-  ) {}
+  #session: Promise<Session> | undefined;
 
+  constructor(readonly inventory: Inventory) {}
+
+  /** A client through the virtual IP with the cluster's stored passwords and CA (see Session.client). */
   async connect(
     port: number,
     user: 'app' | 'admin' = 'app',
     timeouts: { connectMs?: number; queryMs?: number } = {},
   ): Promise<pg.Client> {
-    const secrets = parse(await readFile(secretsFile(this.inventory.stateDir), 'utf8')) as Record<
-      string,
-      string
-    >;
-    const password = secrets[`${user}_password`];
-    if (!password) throw new Error(`no ${user}_password in ${secretsFile(this.inventory.stateDir)}`);
-    const client = new pg.Client({
-      host: this.vip,
-      port,
-      user,
-      database: 'app',
-      password,
-      ssl: { ca: await readFile(pkiFiles(this.inventory.stateDir).caCert, 'utf8') },
-      connectionTimeoutMillis: timeouts.connectMs ?? 5_000,
-      ...(timeouts.queryMs ? { query_timeout: timeouts.queryMs } : {}),
-    });
-    // A connection the server drops (a switchover, a failover) must not end the process.
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
+    this.#session ??= Session.open(this.inventory.file);
+    return (await this.#session).client(port, user, timeouts);
   }
 
   /** A new, empty table for a drill writer's numbered rows, made by the admin role once the VIP takes writes. */

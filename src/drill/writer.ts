@@ -21,11 +21,21 @@ export interface Writer {
 }
 
 /**
+ * A write that leaves nothing behind: txid_current() assigns a transaction id, which only a writable primary can
+ * (a standby answers "cannot assign TransactionIds during recovery").
+ */
+const WRITE_PROBE = 'SELECT txid_current() AS id, host(inet_server_addr()) AS server';
+
+/**
  * A client in the style of Jepsen's set test, for failover drills (the e2e tests and `npm run bench`): writes numbered rows through the VIP's primary port one after
- * another, keeping its connection while it works and reconnecting after an error, and records which ids were
+ * another (or, with no table, transactions that store nothing: for switchovers on a production cluster), keeping its connection while it works and reconnecting after an error, and records which ids were
  * acknowledged. After a fault, lost = acknowledged - present.
  */
-export function startWriter(connect: () => Promise<pg.Client>, table: string, pauseMs = 100): Writer {
+export function startWriter(
+  connect: () => Promise<pg.Client>,
+  table: string | undefined,
+  pauseMs = 100,
+): Writer {
   const started = Date.now();
   const writes: Write[] = [];
   let running = true;
@@ -35,10 +45,12 @@ export function startWriter(connect: () => Promise<pg.Client>, table: string, pa
       const sent = Date.now() - started;
       try {
         client ??= await connect();
-        const { rows } = await client.query<{ server: string }>(
-          `INSERT INTO ${table} (id) VALUES ($1) RETURNING host(inet_server_addr()) AS server`,
-          [id],
-        );
+        const { rows } = table
+          ? await client.query<{ server: string }>(
+              `INSERT INTO ${table} (id) VALUES ($1) RETURNING host(inet_server_addr()) AS server`,
+              [id],
+            )
+          : await client.query<{ server: string }>(WRITE_PROBE);
         writes.push({ id, sent, answered: Date.now() - started, ok: true, server: rows[0]?.server ?? '' });
       } catch (error) {
         writes.push({ id, sent, answered: Date.now() - started, ok: false, error: (error as Error).message });

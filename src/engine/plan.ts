@@ -70,7 +70,7 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
   const limited = checkSelection(project, inventory, options);
   const masker = new Masker();
   const secrets = inputs.secrets ?? {};
-  const defaults = Object.assign({}, ...[...project.roles.values()].map((r) => r.defaults)) as Vars;
+  const defaults = roleDefaults(project);
   const issues: InputIssue[] = [];
   const phases: PhasePlan[] = [];
 
@@ -145,6 +145,10 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
   const used = new Set(phases.flatMap((p) => p.hosts.map((h) => h.host.name)));
   return { phases, hosts: inventory.hosts.filter((h) => used.has(h.name)), masker };
 }
+
+/** Every role's defaults, merged (role variable names do not collide: each role prefixes its own). */
+export const roleDefaults = (project: Project): Vars =>
+  Object.assign({}, ...[...project.roles.values()].map((r) => r.defaults)) as Vars;
 
 /**
  * Variables a host sees: role defaults < inventory group and host vars (already layered by the loader) <

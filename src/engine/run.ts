@@ -90,7 +90,12 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
  * file, else the stored one, else a new one (stored 0600 beside the PKI). Secrets are cluster-wide, so the
  * inventory value is taken from the hosts' vars and must be the same on every host.
  */
-async function roleSecrets(project: Project, inventory: Inventory, file: string | undefined) {
+export async function roleSecrets(
+  project: Project,
+  inventory: Inventory,
+  file: string | undefined,
+  generate = true,
+) {
   const declared = [...project.roles.values()].flatMap((r) => r.secrets);
   const inventoryValues: Record<string, string | Secret | undefined> = {};
   const issues: InputIssue[] = [];
@@ -113,6 +118,7 @@ async function roleSecrets(project: Project, inventory: Inventory, file: string 
     inventoryValues,
     env: process.env,
     ...(file ? { file } : {}),
+    generate,
   });
 }
 
@@ -131,9 +137,14 @@ export async function runApply(request: ApplyRequest): Promise<ApplyResult> {
   });
 }
 
-export function connectHost(host: InventoryHost, inventory: Inventory): Promise<Transport> {
+export function connectHost(
+  host: InventoryHost,
+  inventory: Inventory,
+  connectTimeoutMs?: number,
+): Promise<Transport> {
   const c = host.connection;
   return connect({
+    ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
     name: host.name,
     address: c.address,
     port: c.port,

@@ -1,4 +1,4 @@
-import { sh } from '../core/command.js';
+import { type Command, sh } from '../core/command.js';
 import { SafetyError } from '../core/errors.js';
 import { dynamicConfigPatch, describeChange } from '../cluster/dynamic-config.js';
 import { describeAction, planRollout, type RolloutAction } from '../cluster/rollout.js';
@@ -99,9 +99,25 @@ function readable(view: PatroniView, what: string): Extract<PatroniView, { avail
 function step(action: RolloutAction, config: string, cluster: string, timeout: number): Step {
   const command =
     action.kind === 'switchover'
-      ? sh`python3 -c ${MEMBER_ACTION} ${config} ${cluster} switchover ${action.from} ${timeout} ${action.to}`
+      ? switchoverCommand({ config, cluster, from: action.from, to: action.to, timeout, strict: false })
       : sh`python3 -c ${MEMBER_ACTION} ${config} ${cluster} restart ${action.member} ${timeout} ${action.role}`;
   return exec(command, describeAction(action));
+}
+
+/**
+ * A switchover through patronictl on a member, waiting until `to` leads and `from` follows it on its timeline.
+ * Not strict: `to` is a preference, and the synchronous standby (or the replica with the least lag) at the time
+ * it runs is taken if `to` cannot be. Strict: `to` or nothing.
+ */
+export function switchoverCommand(o: {
+  config: string;
+  cluster: string;
+  from: string;
+  to: string;
+  timeout: number;
+  strict: boolean;
+}): Command {
+  return sh`python3 -c ${MEMBER_ACTION} ${o.config} ${o.cluster} switchover ${o.from} ${o.timeout} ${o.to} ${o.strict ? 'strict' : 'prefer'}`;
 }
 
 /**
@@ -114,6 +130,7 @@ function step(action: RolloutAction, config: string, cluster: string, timeout: n
 const MEMBER_ACTION = String.raw`
 import json, re, subprocess, sys, time
 config, cluster, action, member, timeout, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+strict = len(sys.argv) > 7 and sys.argv[7] == 'strict'
 
 def members():
     out = subprocess.run(['patronictl', '-c', config, 'list', '-f', 'json'], capture_output=True, text=True)
@@ -164,6 +181,8 @@ else:
     if not eligible:
         sys.exit('no running replica to switch over to: %s' % json.dumps(list(rows.values())))
     names = [r['Member'] for r in eligible]
+    if strict and extra not in names:
+        sys.exit('%s cannot take over now (eligible: %s): %s' % (extra, ', '.join(names), json.dumps(rows.get(extra, {}))))
     lag = lambda r: r.get('Lag in MB') if isinstance(r.get('Lag in MB'), (int, float)) else float('inf')
     to = extra if extra in names else sorted(eligible, key=lambda r: (lag(r), r['Member']))[0]['Member']
     ctl('switchover', '--leader', member, '--candidate', to, '--force', cluster)

@@ -36,6 +36,11 @@ export interface ResolveSecretsOptions {
   file?: string;
   /** How long to wait for another pgprov process writing secrets.yaml (default 60 s). */
   lockTimeoutMs?: number;
+  /**
+   * False for commands that operate a running cluster: a secret no source gives is then an error, not a new value
+   * (a new password would not be the one the cluster uses). Default true.
+   */
+  generate?: boolean;
 }
 
 export interface ResolvedSecrets {
@@ -97,6 +102,17 @@ export async function resolveSecrets(options: ResolveSecretsOptions): Promise<Re
   if (missing.length === 0) return result([]);
 
   const storeFile = secretsFile(options.stateDir);
+  if (options.generate === false) {
+    const stored = await readSecretsYaml(storeFile, 'optional');
+    const unknown = missing.filter((name) => !take(name, stored.get(name), 'stored', storeFile));
+    if (unknown.length === 0) return result([]);
+    throw new EnvironmentError(
+      `no value for ${unknown.join(', ')}: neither the inventory, the environment, a secrets file nor ${storeFile} gives ${unknown.length > 1 ? 'them' : 'it'}`,
+      {
+        hint: `this state folder did not deploy the cluster: run \`pgprov apply\` from the one that did (or give the secrets with --secrets-file or ${envVarName(unknown[0] as string)})`,
+      },
+    );
+  }
   await ensurePrivateDir(options.stateDir);
   const generated = await withLock(
     join(options.stateDir, 'secrets.lock'),

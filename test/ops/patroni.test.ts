@@ -190,7 +190,7 @@ describe('patroni_rollout operation', () => {
     expect(commands.map((c) => c.slice(c.lastIndexOf("' ") + 2))).toEqual([
       '/etc/patroni/config.yml test restart pg2 120 replica',
       '/etc/patroni/config.yml test restart pg3 120 replica',
-      '/etc/patroni/config.yml test switchover pg1 120 pg3',
+      '/etc/patroni/config.yml test switchover pg1 120 pg3 prefer',
       '/etc/patroni/config.yml test restart pg1 120 replica',
     ]);
   });

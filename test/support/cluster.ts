@@ -4,12 +4,11 @@ import { startWriter, type Writer } from '../../src/drill/writer.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { LAB_INVENTORY } from './lab.js';
 
-const VIP = '10.231.0.10';
 
 let cluster: Promise<DrillCluster> | undefined;
 /** The lab cluster as drills see it (connections through the VIP, commands on hosts), loaded once per file. */
 const lab = (): Promise<DrillCluster> =>
-  (cluster ??= loadInventory(LAB_INVENTORY).then((inventory) => new DrillCluster(inventory, VIP)));
+  (cluster ??= loadInventory(LAB_INVENTORY).then((inventory) => new DrillCluster(inventory)));
 
 /** Connects as the application (or admin) role to the lab's virtual IP, verifying the server certificate. */
 export async function connectVip(

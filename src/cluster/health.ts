@@ -1,0 +1,355 @@
+import type { BackendServer } from '../facts/haproxy.js';
+import type { MemberReport, ServerReport } from '../facts/member.js';
+import type { CertificateFile } from '../facts/certificate.js';
+import type { StanzaInfo, Backup } from '../facts/pgbackrest.js';
+import { isLeader, type Member } from './member.js';
+
+/** Everything `pgprov status` read from the hosts, one entry per host and component: the input of assess(). */
+export interface ClusterSnapshot {
+  cluster: string;
+  at: Date;
+  /** Hosts that could not be read over SSH, with the reason. */
+  unreachable: Record<string, string>;
+  members: MemberSnapshot[];
+  etcd: { host: string; healthy: boolean; why: string }[];
+  balancers: { host: string; holdsVip: boolean; haproxy?: { answered: boolean; servers: BackendServer[] } }[];
+  vip?: string;
+  /** Absent when the inventory has no pgbackrest group. */
+  backups?: { host: string; info?: StanzaInfo };
+  certificates: { host: string; files: CertificateFile[] }[];
+  settings: { maximumLagBytes: number; synchronousMode: boolean };
+}
+
+export interface MemberSnapshot {
+  host: string;
+  address: string;
+  patroni?: MemberReport;
+  server?: ServerReport;
+  /** The member list as this member's Patroni sees it. */
+  view?: Member[];
+}
+
+export interface Thresholds {
+  /** A certificate expiring sooner than this (ms) makes the cluster degraded. */
+  certificateWarnMs: number;
+  /** The newest backup older than this (ms) makes the cluster degraded. */
+  backupMaxAgeMs: number;
+}
+
+export type Severity = 'degraded' | 'critical';
+
+export interface Problem {
+  severity: Severity;
+  /** A host, or a component (etcd, vip, backups). */
+  subject: string;
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+}
+
+export interface MemberRow {
+  member: string;
+  host: string;
+  role: string;
+  state: string;
+  timeline?: number;
+  lagMb?: number;
+  /** The WAL receiver on a replica: "streaming", "archive only", ... */
+  receiver: string;
+}
+
+export interface Assessment {
+  cluster: string;
+  at: string;
+  verdict: 'healthy' | Severity;
+  leader?: string;
+  timeline?: number;
+  members: MemberRow[];
+  etcd: { healthy: number; total: number; members: { host: string; healthy: boolean; why: string }[] };
+  vip?: { address: string; heldBy: string[] };
+  haproxy: { host: string; primary: string[]; replicas: string[]; answered: boolean }[];
+  backups?: { count: number; newest?: Backup; archive?: { min: string; max: string } };
+  certificates: { host: string; path: string; subject: string; notAfter: string; daysLeft: number }[];
+  problems: Problem[];
+}
+
+const DAY = 86_400_000;
+
+/** Pure: what the snapshot means. Each rule names what is wrong, where, and what to do. */
+export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inventory.yaml'): Assessment {
+  const problems: Problem[] = [];
+  const problem = (severity: Severity, subject: string, message: string, hint?: string) =>
+    problems.push({ severity, subject, message, ...(hint ? { hint } : {}) });
+  for (const [host, why] of Object.entries(s.unreachable)) {
+    problem(
+      'degraded',
+      host,
+      `unreachable over SSH: ${why}`,
+      'is the host up? `pgprov status` reads it again when it answers',
+    );
+  }
+
+  // The member list from whichever member answers; the leader's own view first.
+  const views = s.members.filter((m) => m.view);
+  const view =
+    views.find((m) => m.view?.some((x) => isLeader(x) && x.name === m.host))?.view ?? views[0]?.view ?? [];
+  const leaders = s.members.filter(
+    (m) =>
+      m.patroni?.answered &&
+      ['master', 'primary', 'standby_leader'].includes(m.patroni.role) &&
+      m.patroni.state === 'running',
+  );
+  const leaderName = view.find(isLeader)?.name ?? leaders[0]?.host;
+  const leader = s.members.find((m) => m.host === leaderName);
+  const leaderTimeline =
+    (leader?.patroni?.answered ? leader.patroni.timeline : undefined) ?? view.find(isLeader)?.timeline;
+  if (leaders.length > 1) {
+    problem(
+      'critical',
+      'cluster',
+      `more than one member runs as a writable primary: ${leaders.map((m) => m.host).join(', ')}`,
+      'stop the one that is not the leader in etcd (`patronictl list`) at once; clients may write to both',
+    );
+  }
+  if (!leaderName) {
+    problem(
+      'critical',
+      'cluster',
+      'no leader: the cluster refuses writes',
+      'check etcd, then `journalctl -u patroni` on the members',
+    );
+  }
+
+  const rows: MemberRow[] = [];
+  for (const m of s.members) {
+    const listed = view.find((x) => x.name === m.host);
+    const own = m.patroni?.answered ? m.patroni : undefined;
+    const isTheLeader = m.host === leaderName;
+    const row: MemberRow = {
+      member: m.host,
+      host: m.address,
+      role: listed ? listed.role.replace('_', ' ') : own ? own.role.replace('master', 'leader') : 'unknown',
+      state: s.unreachable[m.host] ? 'unreachable' : (own?.state ?? listed?.state ?? 'not answering'),
+      ...((own?.timeline ?? listed?.timeline) !== undefined
+        ? { timeline: own?.timeline ?? listed?.timeline }
+        : {}),
+      ...(listed?.lagMb !== undefined && !isTheLeader ? { lagMb: listed.lagMb } : {}),
+      receiver: isTheLeader ? '-' : describeReceiver(m.server),
+    };
+    rows.push(row);
+    if (s.unreachable[m.host]) continue;
+    if (m.patroni && !m.patroni.answered) {
+      problem(
+        'degraded',
+        m.host,
+        `Patroni does not answer: ${m.patroni.why}`,
+        `sudo systemctl status patroni on ${m.host}`,
+      );
+      continue;
+    }
+    if (own && own.state !== 'running') {
+      problem('degraded', m.host, `PostgreSQL is ${own.state}`, `sudo journalctl -u patroni on ${m.host}`);
+      continue;
+    }
+    if (isTheLeader || !leaderName) continue;
+    const server = m.server;
+    if (!server?.answered) {
+      problem('degraded', m.host, server ? server.why : 'PostgreSQL was not read');
+      continue;
+    }
+    const reinit = `rebuild it from the leader: pgprov reinit ${inventoryFile} ${m.host}`;
+    if (!server.inRecovery) {
+      problem('critical', m.host, `runs as a primary while ${leaderName} leads the cluster`, reinit);
+    } else if (!server.receiver || server.receiver.status !== 'streaming') {
+      problem(
+        'degraded',
+        m.host,
+        `replica is not streaming from the leader (WAL receiver: ${server.receiver?.status ?? 'none'})`,
+        `if it does not recover within a minute, ${reinit}`,
+      );
+    } else if (leaderTimeline !== undefined && server.receiver.timeline !== leaderTimeline) {
+      problem(
+        'degraded',
+        m.host,
+        `replica is on timeline ${server.receiver.timeline}, the leader on ${leaderTimeline}: it has diverged`,
+        reinit,
+      );
+    }
+    const lagBytes = (listed?.lagMb ?? 0) * 1048576;
+    if (lagBytes > s.settings.maximumLagBytes) {
+      problem(
+        'degraded',
+        m.host,
+        `replica lags ${(lagBytes / 1048576).toFixed(1)} MB behind the leader (maximum_lag_on_failover ${(s.settings.maximumLagBytes / 1048576).toFixed(1)} MB): it cannot be promoted`,
+      );
+    }
+  }
+  if (leaderName && s.settings.synchronousMode && !view.some((x) => x.role === 'sync_standby')) {
+    problem(
+      'degraded',
+      'cluster',
+      'synchronous mode is on but no replica is a synchronous standby: a failover now may lose commits',
+    );
+  }
+
+  const healthy = s.etcd.filter((e) => e.healthy).length;
+  const total = s.etcd.length;
+  if (total > 0 && healthy <= total / 2) {
+    problem(
+      'critical',
+      'etcd',
+      `etcd has no quorum (${healthy} of ${total} members healthy): Patroni cannot keep or elect a leader`,
+    );
+  }
+  for (const e of s.etcd.filter((x) => !x.healthy && !s.unreachable[x.host])) {
+    problem('degraded', e.host, `etcd member unhealthy: ${e.why}`, `sudo systemctl status etcd on ${e.host}`);
+  }
+
+  const heldBy = s.balancers.filter((b) => b.holdsVip).map((b) => b.host);
+  if (s.vip && s.balancers.length > 0) {
+    if (heldBy.length === 0) {
+      problem(
+        'critical',
+        'vip',
+        `no reachable balancer holds the virtual IP ${s.vip}: clients cannot connect`,
+        'sudo systemctl status keepalived haproxy on the balancers',
+      );
+    } else if (heldBy.length > 1) {
+      problem(
+        'critical',
+        'vip',
+        `the virtual IP ${s.vip} is held by ${heldBy.join(' and ')} at once`,
+        'check VRRP traffic between the balancers (keepalived_virtual_router_id must be unique)',
+      );
+    }
+  }
+  const replicasUp = rows
+    .filter((r) => r.member !== leaderName && r.receiver === 'streaming')
+    .map((r) => r.member);
+  const haproxy = s.balancers
+    .filter((b) => !s.unreachable[b.host])
+    .map((b) => {
+      const up = (proxy: string) =>
+        (b.haproxy?.servers ?? []).filter((x) => x.proxy === proxy && x.status === 'UP').map((x) => x.server);
+      const entry = {
+        host: b.host,
+        primary: up('postgres_primary'),
+        replicas: up('postgres_replicas'),
+        answered: b.haproxy?.answered === true,
+      };
+      if (!entry.answered) {
+        problem(
+          b.holdsVip ? 'critical' : 'degraded',
+          b.host,
+          'HAProxy does not answer on its statistics port',
+          `sudo systemctl status haproxy on ${b.host}`,
+        );
+      } else if (leaderName && !(entry.primary.length === 1 && entry.primary[0] === leaderName)) {
+        problem(
+          b.holdsVip ? 'critical' : 'degraded',
+          b.host,
+          `HAProxy sends writes to ${entry.primary.join(', ') || 'no server'}, the leader is ${leaderName}`,
+          "its health checks follow Patroni within a few seconds; if this lasts, check Patroni's REST API from the balancer",
+        );
+      } else {
+        const missing = replicasUp.filter((r) => !entry.replicas.includes(r));
+        if (missing.length > 0) {
+          problem(
+            'degraded',
+            b.host,
+            `HAProxy does not send reads to ${missing.join(', ')}, which stream${missing.length === 1 ? 's' : ''}`,
+          );
+        }
+      }
+      return entry;
+    });
+
+  let backups: Assessment['backups'];
+  if (s.backups) {
+    const info = s.backups.info;
+    if (!info) {
+      backups = { count: 0 };
+    } else if (!info.answered) {
+      backups = { count: 0 };
+      problem('degraded', 'backups', `cannot read the backups on ${s.backups.host}: ${info.why}`);
+    } else {
+      const newest = info.backups.at(-1);
+      backups = {
+        count: info.backups.length,
+        ...(newest ? { newest } : {}),
+        ...(info.archive ? { archive: info.archive } : {}),
+      };
+      if (!newest) {
+        problem(
+          'degraded',
+          'backups',
+          'no backup yet: a restore is impossible',
+          `take one: pgprov backup ${inventoryFile}`,
+        );
+      } else if (s.at.getTime() - newest.stopped * 1000 > t.backupMaxAgeMs) {
+        problem(
+          'degraded',
+          'backups',
+          `the newest backup (${newest.label}) is ${Math.floor((s.at.getTime() - newest.stopped * 1000) / 3_600_000)} h old`,
+          `check the timers on ${s.backups.host}: systemctl list-timers 'pgbackrest-backup-*'`,
+        );
+      }
+    }
+  }
+
+  const certificates = s.certificates.flatMap(({ host, files }) =>
+    files.map((f) => ({
+      host,
+      path: f.path,
+      subject: f.subject,
+      notAfter: f.notAfter.toISOString(),
+      daysLeft: Math.floor((f.notAfter.getTime() - s.at.getTime()) / DAY),
+    })),
+  );
+  for (const c of certificates) {
+    const left = new Date(c.notAfter).getTime() - s.at.getTime();
+    if (left <= 0)
+      problem(
+        'critical',
+        c.host,
+        `certificate ${c.path} (${c.subject}) expired on ${c.notAfter}`,
+        `renew it: pgprov certs ${inventoryFile} --renew-within 30d`,
+      );
+    else if (left < t.certificateWarnMs) {
+      problem(
+        'degraded',
+        c.host,
+        `certificate ${c.path} (${c.subject}) expires in ${c.daysLeft} days`,
+        `renew it: pgprov certs ${inventoryFile} --renew-within 30d`,
+      );
+    }
+  }
+
+  const verdict = problems.some((p) => p.severity === 'critical')
+    ? 'critical'
+    : problems.length > 0
+      ? 'degraded'
+      : 'healthy';
+  return {
+    cluster: s.cluster,
+    at: s.at.toISOString(),
+    verdict,
+    ...(leaderName ? { leader: leaderName } : {}),
+    ...(leaderTimeline !== undefined ? { timeline: leaderTimeline } : {}),
+    members: rows,
+    etcd: { healthy, total, members: s.etcd },
+    ...(s.vip ? { vip: { address: s.vip, heldBy } } : {}),
+    haproxy,
+    ...(backups ? { backups } : {}),
+    certificates,
+    problems,
+  };
+}
+
+function describeReceiver(server: ServerReport | undefined): string {
+  if (!server) return '?';
+  if (!server.answered) return 'postgres down';
+  if (!server.inRecovery) return 'not a replica';
+  if (!server.receiver) return 'not receiving';
+  return server.receiver.status === 'streaming' ? 'streaming' : server.receiver.status;
+}

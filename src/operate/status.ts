@@ -1,0 +1,140 @@
+import type { ClusterSnapshot, MemberSnapshot } from '../cluster/health.js';
+import { certificatesFact } from '../facts/certificate.js';
+import { etcdHealthFact } from '../facts/etcd.js';
+import { type FactRequest, request } from '../facts/fact.js';
+import { haproxyFact } from '../facts/haproxy.js';
+import { clusterViewFact, memberFact, serverFact } from '../facts/member.js';
+import { addressesFact } from '../facts/network.js';
+import { stanzaFact } from '../facts/pgbackrest.js';
+import type { HostRead, Session } from './session.js';
+
+/**
+ * Reads the whole cluster in one round trip per host, all hosts at once: each member's Patroni and PostgreSQL,
+ * each etcd member's health, each balancer's addresses and HAProxy, the backups on the repository host and every
+ * certificate pgprov placed. A host that does not answer is part of the snapshot, not an error.
+ */
+export async function readCluster(session: Session): Promise<ClusterSnapshot> {
+  const requests = new Map<string, FactRequest[]>();
+  const add = (host: string, r: FactRequest) => {
+    const list = requests.get(host) ?? [];
+    list.push(r);
+    requests.set(host, list);
+  };
+  const members = session.group('postgres_cluster');
+  const etcd = session.group('etcd_cluster');
+  const balancers = session.group('balancers');
+  const repository = session.group('pgbackrest')[0];
+  const api = (host: string) => {
+    const v = session.vars(host);
+    return {
+      url: `https://${session.host(host).connection.address}:${String(v.patroni_restapi_port)}`,
+      cacert: `${String(v.patroni_pki_dir)}/ca.crt`,
+    };
+  };
+  for (const h of members) {
+    const v = session.vars(h.name);
+    add(h.name, request(memberFact, api(h.name)));
+    add(h.name, request(clusterViewFact, { ...api(h.name), cluster: session.clusterName }));
+    add(h.name, request(serverFact, { port: Number(v.postgresql_port) }));
+  }
+  for (const h of etcd) {
+    const v = session.vars(h.name);
+    const dir = String(v.etcd_pki_dir);
+    add(h.name, request(etcdHealthFact, etcdTls(h.connection.address, v, dir, h.name)));
+  }
+  for (const h of balancers) {
+    add(h.name, request(addressesFact, {}));
+    add(h.name, request(haproxyFact, { port: Number(session.vars(h.name).haproxy_stats_port) }));
+  }
+  if (repository) add(repository.name, request(stanzaFact, { stanza: session.clusterName }));
+  for (const h of session.inventory.hosts) {
+    add(h.name, request(certificatesFact, { paths: certificatePaths(session, h.name) }));
+  }
+
+  const reads = new Map<string, HostRead>(
+    await Promise.all(
+      [...requests].map(async ([host, list]) => [host, await session.read(host, list)] as const),
+    ),
+  );
+  const facts = (host: string) => {
+    const r = reads.get(host);
+    return r?.reachable ? r.facts : undefined;
+  };
+  const unreachable: Record<string, string> = {};
+  for (const [host, r] of reads) if (!r.reachable) unreachable[host] = r.why;
+
+  const vip = session.setting('cluster_vip');
+  return {
+    cluster: session.clusterName,
+    at: new Date(),
+    unreachable,
+    members: members.map((h): MemberSnapshot => {
+      const f = facts(h.name);
+      const v = session.vars(h.name);
+      if (!f) return { host: h.name, address: h.connection.address };
+      const view = f.get(clusterViewFact, { ...api(h.name), cluster: session.clusterName });
+      return {
+        host: h.name,
+        address: h.connection.address,
+        patroni: f.get(memberFact, api(h.name)),
+        server: f.get(serverFact, { port: Number(v.postgresql_port) }),
+        ...(view.answered ? { view: view.members } : {}),
+      };
+    }),
+    etcd: etcd.map((h) => {
+      const f = facts(h.name);
+      if (!f) return { host: h.name, healthy: false, why: 'host unreachable' };
+      const v = session.vars(h.name);
+      return {
+        host: h.name,
+        ...f.get(etcdHealthFact, etcdTls(h.connection.address, v, String(v.etcd_pki_dir), h.name)),
+      };
+    }),
+    balancers: balancers.map((h) => {
+      const f = facts(h.name);
+      if (!f) return { host: h.name, holdsVip: false };
+      return {
+        host: h.name,
+        holdsVip: typeof vip === 'string' && f.get(addressesFact, {}).includes(vip),
+        haproxy: f.get(haproxyFact, { port: Number(session.vars(h.name).haproxy_stats_port) }),
+      };
+    }),
+    ...(typeof vip === 'string' ? { vip } : {}),
+    ...(repository
+      ? {
+          backups: {
+            host: repository.name,
+            ...(facts(repository.name)
+              ? { info: facts(repository.name)?.get(stanzaFact, { stanza: session.clusterName }) }
+              : {}),
+          },
+        }
+      : {}),
+    certificates: session.inventory.hosts.map((h) => ({
+      host: h.name,
+      files: facts(h.name)?.get(certificatesFact, { paths: certificatePaths(session, h.name) }) ?? [],
+    })),
+    settings: {
+      maximumLagBytes: Number(session.setting('patroni_maximum_lag_on_failover') ?? 1048576),
+      synchronousMode: session.setting('patroni_synchronous_mode') === true,
+    },
+  };
+}
+
+function etcdTls(address: string, v: Record<string, unknown>, dir: string, host: string) {
+  return {
+    url: `https://${address}:${String(v.etcd_client_port)}`,
+    cacert: `${dir}/ca.crt`,
+    cert: `${dir}/${host}.crt`,
+    key: `${dir}/${host}.key`,
+  };
+}
+
+/** Every copy of the host's certificate and of the CA that pgprov places (each service keeps its own). */
+export function certificatePaths(session: Session, host: string): string[] {
+  const v = session.vars(host);
+  const dirs = ['pgprov_tls_dir', 'etcd_pki_dir', 'patroni_pki_dir', 'pgbackrest_pki_dir']
+    .map((name) => v[name])
+    .filter((d): d is string => typeof d === 'string');
+  return [...new Set(dirs)].flatMap((d) => [`${d}/${host}.crt`, `${d}/ca.crt`]);
+}
