@@ -7,7 +7,17 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * first, then those that build on the deployed stack (each still makes sure of what it needs, so any file runs
  * alone too). Without this, vitest orders files by size or past durations, which differ between machines.
  */
-const E2E_ORDER = ['lab', 'etcd', 'faults', 'stack', 'rollout', 'failover', 'safety', 'vagrantfile'];
+const E2E_ORDER = [
+  'lab',
+  'etcd',
+  'faults',
+  'stack',
+  'operate',
+  'rollout',
+  'failover',
+  'safety',
+  'vagrantfile',
+];
 
 class LabOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStart, labStop } from '../../src/lab/index.js';
 import { connectVip, patroniMembers, vipWriter, waitFor, writesTable } from '../support/cluster.js';
-import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
+import type { Assessment } from '../../src/cluster/health.js';
+import { runCli } from '../support/cli.js';
+import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 import { longestRefusal, lostWrites, type Writer } from '../../src/drill/writer.js';
 
 const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
@@ -85,6 +87,16 @@ describe('failover drill: the leader host loses power (synchronous mode)', () =>
     } finally {
       await reader.end();
     }
+  });
+
+  it('status tells the truth meanwhile: the new leader, the old one unreachable, degraded (exit 3)', async () => {
+    const { code, stdout, stderr } = await runCli('status', LAB_INVENTORY, '--json');
+    expect(code, stderr).toBe(3);
+    const a = JSON.parse(stdout) as Assessment;
+    expect(a.leader).toBe(newLeader);
+    expect(a.problems.map((p) => p.subject)).toContain(leader);
+    expect(a.problems.find((p) => p.subject === leader)?.message).toMatch(/^unreachable over SSH/);
+    expect(a.problems.filter((p) => p.severity === 'critical')).toEqual([]);
   });
 
   it('powered on again, the old leader rejoins as a replica on the new timeline and streams', async () => {

@@ -4,7 +4,6 @@ import { startWriter, type Writer } from '../../src/drill/writer.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { LAB_INVENTORY } from './lab.js';
 
-
 let cluster: Promise<DrillCluster> | undefined;
 /** The lab cluster as drills see it (connections through the VIP, commands on hosts), loaded once per file. */
 const lab = (): Promise<DrillCluster> =>

@@ -1,0 +1,158 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Assessment } from '../../src/cluster/health.js';
+import { runCli } from '../support/cli.js';
+import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+
+const HOSTS = ['pg1', 'pg2', 'pg3'];
+
+/** `pgprov status --json`: the assessment and the exit status. */
+async function status(): Promise<{ code: number; a: Assessment }> {
+  const r = await runCli('status', LAB_INVENTORY, '--json');
+  if (!r.stdout.startsWith('{')) throw new Error(`status printed no JSON (exit ${r.code}): ${r.stderr}`);
+  return { code: r.code, a: JSON.parse(r.stdout) as Assessment };
+}
+
+const healthy = () => waitFor('status: healthy', status, (s) => s.code === 0, 180_000);
+const leaderNow = async () => (await healthy()).a.leader as string;
+
+/** Writes through the virtual IP, as the application; returns the member's address that took it. */
+async function writeThroughVip(): Promise<string> {
+  const client = await connectVip(5000, 'app');
+  try {
+    const { rows } = await client.query<{ server: string }>(
+      'SELECT txid_current(), host(inet_server_addr()) AS server',
+    );
+    return rows[0]?.server ?? '';
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The runbook commands of day 2, each typed once: the state they report is checked against the hosts, and each
+ * that changes something is checked to have done it.
+ */
+describe('day-2 commands on the lab', () => {
+  beforeAll(async () => {
+    await ensureStack();
+  });
+
+  it('backup takes a full backup and backups lists it with its size and WAL range', async () => {
+    const made = await runCli('backup', LAB_INVENTORY, '--type', 'full');
+    expect(made.stderr).toContain('full backup of stanza pgprov-lab on pg3');
+    expect(made.code).toBe(0);
+    const label = /^(\d{8}-\d{6}F)\s+full\s/m.exec(made.stdout)?.[1];
+    expect(label).toBeTruthy();
+    const listed = await runCli('backups', LAB_INVENTORY, '--json');
+    expect(listed.code).toBe(0);
+    const info = JSON.parse(listed.stdout) as {
+      backups: { label: string; databaseBytes: number; walStart: string }[];
+    };
+    const backup = info.backups.find((b) => b.label === label);
+    expect(backup?.databaseBytes).toBeGreaterThan(1_000_000);
+    expect(backup?.walStart).toMatch(/^[0-9A-F]{24}$/);
+    const text = await runCli('backups', LAB_INVENTORY);
+    expect(text.stdout).toMatch(/^LABEL\s+TYPE\s+STARTED/m);
+    expect(text.stdout).toContain(label as string);
+  });
+
+  it('status: healthy, exit 0, with the leader, the virtual IP and a recent backup', async () => {
+    const { a } = await healthy();
+    expect(a.problems).toEqual([]);
+    expect(a.members.map((m) => m.member)).toEqual(HOSTS);
+    expect(a.members.filter((m) => m.member !== a.leader).map((m) => m.receiver)).toEqual([
+      'streaming',
+      'streaming',
+    ]);
+    expect(a.etcd).toMatchObject({ healthy: 3, total: 3 });
+    expect(a.vip?.heldBy).toHaveLength(1);
+    expect(a.backups?.count).toBeGreaterThan(0);
+    expect(a.certificates.length).toBeGreaterThanOrEqual(HOSTS.length * 2);
+    const text = await runCli('status', LAB_INVENTORY);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^MEMBER\s+HOST\s+ROLE\s+STATE\s+TL\s+LAG\s+WAL RECEIVER$/m);
+    expect(text.stdout).toContain('Healthy: no problem found.');
+  });
+
+  it('status: a replica stopped makes it degraded (exit 3) and names the replica', async () => {
+    const leader = await leaderNow();
+    const replica = HOSTS.find((h) => h !== leader) as string;
+    await onHost(replica, 'sudo systemctl stop patroni');
+    try {
+      const { a } = await waitFor('status: degraded', status, (s) => s.code === 3);
+      expect(a.verdict).toBe('degraded');
+      expect(a.problems.map((p) => p.subject)).toContain(replica);
+      expect(a.leader).toBe(leader);
+    } finally {
+      await onHost(replica, 'sudo systemctl start patroni');
+    }
+    await healthy();
+  });
+
+  it('status: an etcd member down makes it degraded (exit 3), quorum kept', async () => {
+    await onHost('pg2', 'sudo systemctl stop etcd');
+    try {
+      const { a } = await waitFor('status: degraded', status, (s) => s.code === 3);
+      expect(a.etcd).toMatchObject({ healthy: 2, total: 3 });
+      expect(a.problems.find((p) => p.subject === 'pg2')?.message).toMatch(/^etcd member unhealthy/);
+    } finally {
+      await onHost('pg2', 'sudo systemctl start etcd');
+    }
+    await healthy();
+  });
+
+  it('switchover to a named replica and back; writes through the VIP work after each', async () => {
+    const first = await leaderNow();
+    const target = HOSTS.find((h) => h !== first) as string;
+    const there = await runCli('switchover', LAB_INVENTORY, '--to', target);
+    expect(there.code, there.stderr).toBe(0);
+    expect(there.stdout).toMatch(
+      new RegExp(`^${target} is the leader \\(timeline \\d+\\); ${first} streams from it\\.$`, 'm'),
+    );
+    expect(there.stdout).toMatch(/^Writes through the virtual IP were refused for \d+\.\d s\.$/m);
+    expect((await patroniMembers()).find((m) => m.Role === 'Leader')?.Member).toBe(target);
+    expect(await writeThroughVip()).toBe(`10.231.0.1${target.slice(2)}`);
+
+    const refused = await runCli('switchover', LAB_INVENTORY, '--to', target);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `refusing to switch over to ${target}: it is the leader. Nothing was changed.`,
+    );
+
+    const back = await runCli('switchover', LAB_INVENTORY, '--to', first);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await writeThroughVip()).toBe(`10.231.0.1${first.slice(2)}`);
+    await healthy();
+  });
+
+  it('reinit rebuilds a replica whose data directory was deleted; without --yes it changes nothing', async () => {
+    const leader = await leaderNow();
+    const replica = HOSTS.filter((h) => h !== leader).at(-1) as string;
+    const data = '/var/lib/postgresql/15/pgprov-lab';
+    // The disk of a stopped replica is lost.
+    await onHost(replica, `sudo systemctl stop patroni && sudo rm -rf ${data}`);
+    const broken = await waitFor('status: degraded', status, (s) => s.code === 3);
+    expect(broken.a.problems.map((p) => p.subject)).toContain(replica);
+
+    const unconfirmed = await runCli('reinit', LAB_INVENTORY, replica);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain(`DELETE its data directory ${data}`);
+    expect(unconfirmed.stderr).toContain('not confirmed: nothing was changed');
+    expect((await onHost(replica, 'systemctl is-active patroni || true')).trim()).toBe('inactive');
+
+    const leaderRefused = await runCli('reinit', LAB_INVENTORY, leader, '--yes');
+    expect(leaderRefused.code).toBe(1);
+    expect(leaderRefused.stderr).toContain(`${leader} is the leader: reinit rebuilds replicas only`);
+
+    const done = await runCli('reinit', LAB_INVENTORY, replica, '--yes');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`^${replica} streams from ${leader} on timeline \\d+\\.$`, 'm'));
+    const receiver = await onHost(
+      replica,
+      `sudo -u postgres psql -XAtc "SELECT status FROM pg_stat_wal_receiver"`,
+    );
+    expect(receiver.trim()).toBe('streaming');
+    await healthy();
+  });
+});
