@@ -4,6 +4,7 @@ import { registerLab } from './lab.js';
 import { registerStatus } from './status.js';
 import { registerBackup } from './backup.js';
 import { registerReinit } from './reinit.js';
+import { registerRestore } from './restore.js';
 import { registerSwitchover } from './switchover.js';
 import { type Output, processOutput } from './output.js';
 import { EXIT, exitCodeFor, formatError } from './report.js';
@@ -22,6 +23,7 @@ pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inve
   registerStatus(program, output);
   registerSwitchover(program, output);
   registerBackup(program, output);
+  registerRestore(program, output);
   registerReinit(program, output);
   registerLab(program, output);
   program.addHelpText(

@@ -39,7 +39,8 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof PgprovError) {
     if (error.code === 'E_INTERRUPTED') return EXIT.interrupted;
     // Work on a host failed part-way (a day-2 command): not the user's input.
-    if (error.code === 'E_REMOTE' || error.code === 'E_CONNECT') return EXIT.failed;
+    if (error.code === 'E_REMOTE' || error.code === 'E_CONNECT' || error.code === 'E_INCOMPLETE')
+      return EXIT.failed;
     return EXIT.input;
   }
   return EXIT.internal;

@@ -115,6 +115,14 @@ export class SafetyError extends PgprovError {
   readonly code = 'E_UNSAFE';
 }
 
+/**
+ * A day-2 command failed after it had started changing the cluster: the message says at which step and what
+ * state the cluster is left in, the hint how to go on. Wraps the failure that stopped it.
+ */
+export class IncompleteError extends PgprovError {
+  readonly code = 'E_INCOMPLETE';
+}
+
 /** Anything that is not a PgprovError is a bug in pgprov. */
 export function isUserFacing(error: unknown): error is PgprovError {
   return error instanceof PgprovError;

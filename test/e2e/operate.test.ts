@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
 import { runCli } from '../support/cli.js';
 import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
-import { ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 const HOSTS = ['pg1', 'pg2', 'pg3'];
 
@@ -154,5 +154,57 @@ describe('day-2 commands on the lab', () => {
     );
     expect(receiver.trim()).toBe('streaming');
     await healthy();
+  });
+
+  it('restore to a noted time: earlier rows stay, later ones are gone, every member streams on a new timeline', async () => {
+    const before = (await healthy()).a;
+    const admin = await connectVip(5000, 'admin');
+    let noted = '';
+    try {
+      await admin.query('DROP TABLE IF EXISTS restore_rows');
+      await admin.query('CREATE TABLE restore_rows (id int PRIMARY KEY, phase text NOT NULL)');
+      await admin.query("INSERT INTO restore_rows SELECT g, 'kept' FROM generate_series(1, 100) g");
+      const { rows } = await admin.query<{ t: string }>(
+        "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS t",
+      );
+      noted = rows[0]?.t ?? '';
+      await new Promise((r) => setTimeout(r, 1_500));
+      await admin.query("INSERT INTO restore_rows SELECT g, 'discarded' FROM generate_series(101, 200) g");
+    } finally {
+      await admin.end();
+    }
+    const counts = async () => {
+      const c = await connectVip(5000, 'admin');
+      try {
+        const { rows } = await c.query<{ phase: string; n: string }>(
+          'SELECT phase, count(*) AS n FROM restore_rows GROUP BY phase ORDER BY phase',
+        );
+        return Object.fromEntries(rows.map((r) => [r.phase, Number(r.n)]));
+      } finally {
+        await c.end();
+      }
+    };
+
+    const unconfirmed = await runCli('restore', LAB_INVENTORY, '--to', noted);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain(`DISCARDED: every change committed after`);
+    expect(unconfirmed.stderr).toContain('not confirmed: nothing was changed');
+    expect(await counts()).toEqual({ discarded: 100, kept: 100 });
+
+    const done = await runCli('restore', LAB_INVENTORY, '--to', noted, '--yes');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^Restored to .* every member streams\.$/m);
+    expect(await counts()).toEqual({ kept: 100 });
+
+    const after = (await healthy()).a;
+    expect(after.timeline).toBeGreaterThan(before.timeline as number);
+    expect(after.members.map((m) => m.timeline)).toEqual(HOSTS.map(() => after.timeline));
+    expect(after.members.filter((m) => m.member !== after.leader).map((m) => m.receiver)).toEqual([
+      'streaming',
+      'streaming',
+    ]);
+    const again = await apply();
+    expect(again.failed).toBe(false);
+    expect(changedTasks(again)).toEqual([]);
   });
 });
