@@ -4,6 +4,7 @@ import { registerLab } from './lab.js';
 import { registerStatus } from './status.js';
 import { registerBackup } from './backup.js';
 import { registerReinit } from './reinit.js';
+import { registerRepair } from './repair.js';
 import { registerRestore } from './restore.js';
 import { registerSwitchover } from './switchover.js';
 import { type Output, processOutput } from './output.js';
@@ -25,6 +26,7 @@ pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inve
   registerBackup(program, output);
   registerRestore(program, output);
   registerReinit(program, output);
+  registerRepair(program, output);
   registerLab(program, output);
   program.addHelpText(
     'after',

@@ -207,4 +207,48 @@ describe('day-2 commands on the lab', () => {
     expect(again.failed).toBe(false);
     expect(changedTasks(again)).toEqual([]);
   });
+
+  it("repair: another cluster's data directory on a replica is shown, then moved aside with --force", async () => {
+    const leader = await leaderNow();
+    const replica = HOSTS.filter((h) => h !== leader)[0] as string;
+    const data = '/var/lib/postgresql/15/pgprov-lab';
+    await onHost(
+      replica,
+      `sudo systemctl stop patroni && sudo sh -c 'rm -rf ${data}/*' && sudo -u postgres /usr/lib/postgresql/15/bin/initdb -D ${data} >/dev/null 2>&1`,
+    );
+    const shown = await runCli('repair', LAB_INVENTORY);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain(`${replica}: system ID mismatch: ${data} has system identifier`);
+    expect(shown.stderr).toContain(`${replica}: MOVE its data directory aside`);
+    expect(shown.stderr).toContain('needs --force: nothing was changed');
+    expect((await onHost(replica, 'systemctl is-active patroni || true')).trim()).toBe('inactive');
+
+    const fixed = await runCli('repair', LAB_INVENTORY, '--force');
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain('Repaired: every member streams from the leader.');
+    expect((await onHost(replica, `sudo sh -c 'ls -d ${data}.foreign-*'`)).trim()).not.toBe('');
+    await healthy();
+    const clean = await runCli('repair', LAB_INVENTORY);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('Nothing to repair');
+  });
+
+  it('repair: a stale cluster record in etcd is deleted with --force and the cluster starts from its data', async () => {
+    const { a } = await healthy();
+    for (const h of [...HOSTS].sort((x, y) => Number(x === a.leader) - Number(y === a.leader)))
+      await onHost(h, 'sudo systemctl stop patroni');
+    const key = Buffer.from('/service/pgprov-lab/initialize').toString('base64');
+    const value = Buffer.from('7000000000000000001').toString('base64');
+    await onHost(
+      'pg1',
+      `sudo curl -sS --fail --cacert /etc/patroni/pki/ca.crt --cert /etc/patroni/pki/pg1.crt --key /etc/patroni/pki/pg1.key https://10.231.0.11:2379/v3/kv/put -d '{"key":"${key}","value":"${value}"}'`,
+    );
+    const shown = await runCli('repair', LAB_INVENTORY);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain('etcd records cluster pgprov-lab as 7000000000000000001');
+    expect(shown.stderr).toContain("DELETE the cluster's keys in etcd (under /service/pgprov-lab/)");
+    const fixed = await runCli('repair', LAB_INVENTORY, '--force');
+    expect(fixed.code, fixed.stderr).toBe(0);
+    await healthy();
+  });
 });
