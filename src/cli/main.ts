@@ -5,6 +5,8 @@ import { registerStatus } from './status.js';
 import { registerBackup } from './backup.js';
 import { registerReinit } from './reinit.js';
 import { registerRepair } from './repair.js';
+import { registerRemove } from './remove.js';
+import { registerCerts } from './certs.js';
 import { registerRestore } from './restore.js';
 import { registerSwitchover } from './switchover.js';
 import { type Output, processOutput } from './output.js';
@@ -27,6 +29,8 @@ pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inve
   registerRestore(program, output);
   registerReinit(program, output);
   registerRepair(program, output);
+  registerRemove(program, output);
+  registerCerts(program, output);
   registerLab(program, output);
   program.addHelpText(
     'after',

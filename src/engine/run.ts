@@ -1,9 +1,10 @@
-import { InputError, type InputIssue } from '../core/errors.js';
+import { InputError, type InputIssue, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { Secret } from '../core/secret.js';
 import type { Project } from '../roles/model.js';
 import { resolveSecrets } from '../secrets/store.js';
 import { loadInventory } from '../inventory/load.js';
+import { withoutHosts } from '../inventory/without.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { ensurePki } from '../pki/store.js';
 import { loadAssets } from '../roles/assets.js';
@@ -29,11 +30,16 @@ export interface ApplyRequest {
   /** Replaces the SSH transport (benchmarks count round trips through it). */
   connect?: (host: InventoryHost, inventory: Inventory) => Promise<Transport>;
   now?: Date;
+  /** Hosts to leave out, as if the inventory did not list them (`pgprov remove` converges the others). */
+  without?: string[];
+  /** Certificates to reissue beyond the inventory's renewal policy (`pgprov certs`). */
+  renew?: { withinDays?: number; all?: boolean };
 }
 
 /** load -> validate -> PKI -> plan (pure) -> apply. The only place that wires the real world to the engine. */
 export async function prepareRun(request: ApplyRequest): Promise<{ inventory: Inventory; plan: RunPlan }> {
-  const inventory = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
+  const loaded = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
+  const inventory = request.without?.length ? withoutHosts(loaded, request.without) : loaded;
   const project = await loadProject();
   const assets = await loadAssets(project);
   const selection = {
@@ -45,7 +51,18 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   // Usage mistakes stop the run before anything is written, locally or on a host.
   checkSelection(project, inventory, selection);
   const clusterName = String(inventory.hosts[0]?.vars.cluster_name ?? 'pgprov');
+  const setting = (name: string, fallback: unknown): unknown =>
+    request.extraVars?.[name] ??
+    inventory.hosts[0]?.vars[name] ??
+    project.roles.get('certificates')?.defaults[name] ??
+    fallback;
   const pki = await ensurePki({
+    leafValidityDays: days(setting('pgprov_certificate_days', 365), 'pgprov_certificate_days'),
+    renewWithinDays: Math.max(
+      days(setting('pgprov_certificate_renew_days', 30), 'pgprov_certificate_renew_days'),
+      request.renew?.withinDays ?? 0,
+    ),
+    ...(request.renew?.all ? { renewAll: true } : {}),
     stateDir: inventory.stateDir,
     clusterName,
     // Clients reach PostgreSQL through the virtual IP too, so it is a name of every host's certificate.
@@ -83,6 +100,14 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
   return { inventory, plan };
+}
+
+function days(value: unknown, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UsageError(`${name} must be a number of days, got '${String(value)}'`);
+  }
+  return n;
 }
 
 /**

@@ -10,3 +10,4 @@ export { resolveInventory, toInventory, type ResolvedInventory } from './resolve
 export { checkRules, RULES, type Rule } from './rules/index.js';
 export { mergeVars, resolveHostVars } from './precedence.js';
 export { CONNECTION_VARS } from './known-vars.js';
+export { withoutHosts } from './without.js';

@@ -9,6 +9,7 @@ import { endRun, lockCommand, newHolder, releaseLock, settleLock, startRun } fro
 import { type FactRequest, GatheredFacts } from '../facts/fact.js';
 import { buildProbe, parseProbe } from '../facts/probe.js';
 import { loadInventory } from '../inventory/load.js';
+import { withoutHosts } from '../inventory/without.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { pkiFiles } from '../pki/store.js';
 import { loadProject } from '../roles/load.js';
@@ -20,6 +21,8 @@ export interface SessionOptions {
   secretsFile?: string;
   /** How long to wait for a host's SSH before counting it unreachable (default 5 s: a day-2 command reads state). */
   connectTimeoutMs?: number;
+  /** Hosts to leave out, as if the inventory did not list them. */
+  without?: string[];
 }
 
 /** What a read of one host gave: its facts, or why it could not be read. */
@@ -46,7 +49,8 @@ export class Session {
 
   static async open(inventoryFile: string, options: SessionOptions = {}): Promise<Session> {
     const extraVars = options.extraVars ?? {};
-    const inventory = await loadInventory(inventoryFile, { extraVars });
+    const loaded = await loadInventory(inventoryFile, { extraVars });
+    const inventory = options.without?.length ? withoutHosts(loaded, options.without) : loaded;
     const project = await loadProject();
     const { secrets } = await roleSecrets(project, inventory, options.secretsFile, false);
     const defaults = roleDefaults(project);

@@ -43,6 +43,8 @@ export interface EnsurePkiOptions {
   now: Date;
   /** Reissue host certificates that expire within this many days (default 0: only expired ones). */
   renewWithinDays?: number;
+  /** Reissue every host certificate, whatever its expiry (with the same keys). */
+  renewAll?: boolean;
   /** Lifetime of a new host certificate (default 365 days; never beyond the CA's). */
   leafValidityDays?: number;
   /** Lifetime of a new CA (default 3650 days). */
@@ -205,10 +207,11 @@ async function ensureHost(
       now: options.now,
       renewWithinDays: options.renewWithinDays ?? 0,
     });
-    if (problems.length === 0) {
+    if (problems.length === 0 && !options.renewAll) {
       return { certified: { certPem: existing.certPem, keyPem: existing.keys.privateKeyPem } };
     }
-    change = `reissued certificate for ${host.name}: ${problems.map((p) => p.reason).join('; ')}`;
+    const reasons = problems.length > 0 ? problems.map((p) => p.reason) : ['renewal asked for'];
+    change = `reissued certificate for ${host.name}: ${reasons.join('; ')}`;
   }
 
   const keys = existing.keys ?? (await generateKeyPair());

@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
 import { runCli } from '../support/cli.js';
-import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { longestRefusal, type Write } from '../../src/drill/writer.js';
+import {
+  connectVip,
+  lostThroughVip,
+  patroniMembers,
+  vipWriter,
+  waitFor,
+  writesTable,
+} from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 const HOSTS = ['pg1', 'pg2', 'pg3'];
@@ -250,5 +258,52 @@ describe('day-2 commands on the lab', () => {
     const fixed = await runCli('repair', LAB_INVENTORY, '--force');
     expect(fixed.code, fixed.stderr).toBe(0);
     await healthy();
+  });
+
+  it('certificates: short-lived ones are flagged, renewed and served by etcd, Patroni, PostgreSQL and pgBackRest, writes going on', async () => {
+    await healthy();
+    await writesTable('certs_writes');
+    const writer = vipWriter('certs_writes');
+    let writes: Write[] = [];
+    try {
+      const short = await runCli(
+        'certs',
+        LAB_INVENTORY,
+        '--rotate',
+        '-e',
+        'pgprov_certificate_days=2',
+        '-e',
+        'pgprov_certificate_renew_days=0',
+      );
+      expect(short.code, short.stderr).toBe(0);
+      const flagged = await status();
+      expect(flagged.code).toBe(3);
+      expect(
+        flagged.a.problems.filter((p) => /^certificate .* expires in 1 days$/.test(p.message)).length,
+      ).toBeGreaterThanOrEqual(HOSTS.length * 4);
+
+      const renewed = await runCli('certs', LAB_INVENTORY, '--renew-within', '30d');
+      expect(renewed.code, renewed.stderr).toBe(0);
+      const rows = renewed.stdout.split('\n').filter((l) => /\/pg\d\.crt\s/.test(l));
+      expect(rows.length).toBeGreaterThanOrEqual(HOSTS.length * 4);
+      for (const r of rows) expect(Number(r.trim().split(/\s+/).at(-1))).toBeGreaterThanOrEqual(363);
+    } finally {
+      writes = await writer.stop();
+    }
+    // What each service presents now is the renewed certificate.
+    const year = String(new Date().getUTCFullYear() + 1);
+    const served = await onHost(
+      'pg1',
+      `for p in 2379 8008 8432; do openssl s_client -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -enddate; done; openssl s_client -starttls postgres -connect 10.231.0.12:5432 </dev/null 2>/dev/null | openssl x509 -noout -enddate`,
+    );
+    const dates = served.trim().split('\n');
+    expect(dates).toHaveLength(4);
+    for (const d of dates) expect(d).toMatch(new RegExp(`^notAfter=.* ${year} GMT$`));
+    // Writable throughout: no refusal longer than a couple of seconds, nothing acknowledged lost.
+    expect(writes.filter((w) => w.ok).length).toBeGreaterThan(50);
+    expect(longestRefusal(writes).seconds).toBeLessThan(3);
+    expect(await lostThroughVip('certs_writes', writes)).toEqual([]);
+    await healthy();
+    expect(changedTasks(await apply())).toEqual([]);
   });
 });

@@ -129,6 +129,20 @@ describe('ensurePki', () => {
     expect((await ensurePki(options({ now: later, renewWithinDays: 30 }))).changes).toEqual([]);
   });
 
+  it('renews every host certificate when asked, keeping its key, for the lifetime asked', async () => {
+    const first = await ensurePki(options());
+    const rotated = await ensurePki(options({ renewAll: true, leafValidityDays: 2 }));
+    expect(rotated.changes).toEqual(
+      ['pg1', 'pg2', 'pg3'].map((h) => `reissued certificate for ${h}: renewal asked for`),
+    );
+    for (const h of ['pg1', 'pg2', 'pg3']) {
+      expect(rotated.hosts[h]?.keyPem.reveal()).toBe(first.hosts[h]?.keyPem.reveal());
+      expect(parseCertificate(rotated.hosts[h]?.certPem ?? '').notAfter.getTime()).toBe(
+        NOW.getTime() - 3_600_000 + 2 * DAY,
+      );
+    }
+  });
+
   it('reissues host certificates signed by a CA that is no longer the current one', async () => {
     await ensurePki(options());
     const files = pkiFiles(stateDir);

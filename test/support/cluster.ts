@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DrillCluster, type ListedMember, until } from '../../src/drill/lab.js';
-import { startWriter, type Writer } from '../../src/drill/writer.js';
+import { lostWrites, startWriter, type Write, type Writer } from '../../src/drill/writer.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { LAB_INVENTORY } from './lab.js';
 
@@ -34,3 +34,17 @@ export const writesTable = async (table: string): Promise<void> => (await lab())
 /** A drill writer (numbered rows into `table`) through the VIP's primary port as the application role. */
 export const vipWriter = (table: string): Writer =>
   startWriter(() => connectVip(5000, 'app', { connectMs: 2_000, queryMs: 5_000 }), table);
+
+/** Acknowledged writes of a drill writer that the table, read back through the VIP, does not hold. */
+export async function lostThroughVip(table: string, writes: readonly Write[]): Promise<number[]> {
+  const reader = await connectVip(5000, 'admin');
+  try {
+    const { rows } = await reader.query<{ id: string }>(`SELECT id FROM ${table}`);
+    return lostWrites(
+      writes,
+      rows.map((r) => Number(r.id)),
+    );
+  } finally {
+    await reader.end();
+  }
+}
