@@ -1,4 +1,5 @@
-import { type DrillCluster, until } from '../drill/lab.js';
+import { until } from '../core/until.js';
+import type { DrillCluster } from '../drill/lab.js';
 import { longestRefusal, lostWrites, startWriter } from '../drill/writer.js';
 import { labStart, labStop } from '../lab/index.js';
 

@@ -1,13 +1,14 @@
 import { createInterface } from 'node:readline/promises';
 import { SafetyError } from '../core/errors.js';
+import type { Confirm } from '../operate/session.js';
 import type { Output } from './output.js';
 
 /**
  * Asks before a command discards data: the plan is printed, then the user types `word` (the cluster or host
  * name) to go on. --yes confirms ahead; without a terminal to ask on and without --yes, nothing is done.
  */
-export function confirmer(output: Output, yes: boolean | undefined, command: string) {
-  return async (plan: readonly string[], word: string): Promise<void> => {
+export function confirmer(output: Output, yes: boolean | undefined, command: string): Confirm {
+  return async (plan, word) => {
     for (const line of plan) output.err(line);
     if (yes) return;
     if (!process.stdin.isTTY) {
@@ -24,5 +25,3 @@ export function confirmer(output: Output, yes: boolean | undefined, command: str
     }
   };
 }
-
-export type Confirm = ReturnType<typeof confirmer>;

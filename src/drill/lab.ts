@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { until } from '../core/until.js';
 import { sh } from '../core/command.js';
 import { connectHost } from '../engine/run.js';
 import type { Inventory } from '../inventory/model.js';
@@ -70,26 +71,4 @@ export async function runOnHost(inventory: Inventory, host: string, script: stri
   } finally {
     await t.close();
   }
-}
-
-/** Polls until `ok` holds; throws with the last value seen. */
-export async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch (e) {
-      error = e;
-    }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last) ?? String(error)}`);
 }

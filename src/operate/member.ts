@@ -1,6 +1,6 @@
 import { sh } from '../core/command.js';
 import { assess, type MemberRow } from '../cluster/health.js';
-import { until } from '../drill/lab.js';
+import { until } from '../core/until.js';
 import type { Session } from './session.js';
 import { readCluster } from './status.js';
 

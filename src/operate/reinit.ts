@@ -1,8 +1,7 @@
 import { SafetyError, UsageError } from '../core/errors.js';
 import { assess } from '../cluster/health.js';
-import type { Confirm } from '../cli/confirm.js';
 import { emptyDataDir, startPatroni, stopPatroni, waitStreaming } from './member.js';
-import type { Session } from './session.js';
+import type { Confirm, Session } from './session.js';
 import { readCluster } from './status.js';
 
 /**

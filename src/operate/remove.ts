@@ -2,10 +2,9 @@ import { sh } from '../core/command.js';
 import { IncompleteError, SafetyError, UsageError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { assess } from '../cluster/health.js';
-import type { Confirm } from '../cli/confirm.js';
-import { until } from '../drill/lab.js';
+import { until } from '../core/until.js';
 import { runApply } from '../engine/run.js';
-import type { Session } from './session.js';
+import type { Confirm, Session } from './session.js';
 import { readCluster } from './status.js';
 
 export interface RemoveResult {

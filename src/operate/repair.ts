@@ -1,7 +1,7 @@
 import { sh } from '../core/command.js';
 import { SafetyError, UsageError } from '../core/errors.js';
 import { assess } from '../cluster/health.js';
-import { until } from '../drill/lab.js';
+import { until } from '../core/until.js';
 import { startPatroni, waitStreaming } from './member.js';
 import type { Session } from './session.js';
 import { readCluster } from './status.js';

@@ -4,12 +4,11 @@ import { raw, sh } from '../core/command.js';
 import { IncompleteError, SafetyError } from '../core/errors.js';
 import { assess } from '../cluster/health.js';
 import { planRestore, type RestorePlan, type RestoreTarget } from '../cluster/restore.js';
-import type { Confirm } from '../cli/confirm.js';
-import { until } from '../drill/lab.js';
+import { until } from '../core/until.js';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, readOptional, writeFileAtomic } from '../pki/state-dir.js';
 import { listBackups } from './backup.js';
 import { emptyDataDir, startPatroni, stopPatroni, waitStreaming } from './member.js';
-import type { Session } from './session.js';
+import type { Confirm, Session } from './session.js';
 import { readCluster } from './status.js';
 
 /** Settings `pgbackrest restore` writes to postgresql.auto.conf; left there, they would stop a future replica. */

@@ -25,6 +25,12 @@ export interface SessionOptions {
   without?: string[];
 }
 
+/**
+ * Asks the user to confirm a plan that discards data: shows the lines, then wants `word` (a cluster or host name)
+ * typed back. Throws a SafetyError when not confirmed: the command then has changed nothing.
+ */
+export type Confirm = (plan: readonly string[], word: string) => Promise<void>;
+
 /** What a read of one host gave: its facts, or why it could not be read. */
 export type HostRead = { reachable: true; facts: GatheredFacts } | { reachable: false; why: string };
 

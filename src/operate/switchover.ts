@@ -1,6 +1,6 @@
 import { assess } from '../cluster/health.js';
 import { planSwitchover, type SwitchoverPlan } from '../cluster/switchover.js';
-import { until } from '../drill/lab.js';
+import { until } from '../core/until.js';
 import { longestRefusal, startWriter } from '../drill/writer.js';
 import { switchoverCommand } from '../ops/patroni.js';
 import type { Session } from './session.js';

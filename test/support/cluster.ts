@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { DrillCluster, type ListedMember, until } from '../../src/drill/lab.js';
+import { until } from '../../src/core/until.js';
+import { DrillCluster, type ListedMember } from '../../src/drill/lab.js';
 import { lostWrites, startWriter, type Write, type Writer } from '../../src/drill/writer.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { LAB_INVENTORY } from './lab.js';
