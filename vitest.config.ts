@@ -13,6 +13,7 @@ const E2E_ORDER = [
   'faults',
   'stack',
   'operate',
+  'scale',
   'rollout',
   'failover',
   'safety',

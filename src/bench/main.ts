@@ -6,6 +6,7 @@
  *   drills        planned switchover, then the leader's power cut, with Patroni's defaults and with the fast
  *                 profile (ttl 20, loop_wait 5, retry_timeout 5; HAProxy checks every second in both): seconds of
  *                 refused writes through the VIP, acknowledged writes lost, the old leader's rejoin
+ *   day2          status (median), a full backup, reinit of a replica, restore --latest of the whole cluster
  *   preinstalled  the whole stack on fresh hosts whose packages are already installed (an image built with them)
  * Environment: BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
  * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
@@ -17,6 +18,7 @@ import { DrillCluster } from '../drill/lab.js';
 import { loadInventory } from '../inventory/load.js';
 import { labDown, labUp } from '../lab/index.js';
 import { noOpApplies, perHost, stats, timedApply } from './apply.js';
+import { day2Bench } from './day2.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
     }
     await timedApply(INVENTORY, { extraVars: DEFAULTS });
   }
+
+  if (wanted('day2')) await day2Bench(INVENTORY, repeat, log);
 
   if (wanted('preinstalled')) {
     await labDown();
