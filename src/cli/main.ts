@@ -15,8 +15,7 @@ import { EXIT, exitCodeFor, formatError } from './report.js';
 export function buildProgram(output: Output): Command {
   const program = new Command('pgprov')
     .description(
-      `Provision and operate highly-available PostgreSQL (Patroni, etcd, HAProxy, keepalived,
-pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inventory.`,
+      'Provision and operate highly-available PostgreSQL (Patroni, etcd, HAProxy, keepalived, pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inventory.',
     )
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -38,6 +37,7 @@ pgBackRest, TLS everywhere) on plain hosts over SSH, from one Ansible-style inve
 Start here:
   npm run lab                                  build and boot a 3-host local lab, apply inventory/lab.yaml
   pgprov apply inventory/lab.yaml --check      what would change
+  pgprov status inventory/lab.yaml             the cluster at a glance (day-2 commands: status ... certs)
   pgprov <command> --help                      every command teaches its options`,
   );
   return program;

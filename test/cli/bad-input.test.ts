@@ -74,3 +74,37 @@ describe('bad input: a clear message, a non-zero exit, nothing applied', () => {
     expect(r.stdout).toContain('pgprov apply inventory/lab.yaml --check --diff');
   });
 });
+
+describe('day-2 commands: bad input is refused before any host is contacted', () => {
+  it('restore needs exactly one target, and a time with its zone', async () => {
+    const file = inventory('day2.yaml', good);
+    const none = await runCli('restore', file);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('exactly one of --to TIME, --latest or --backup LABEL');
+    const zoneless = await runCli('restore', file, '--to', '2026-11-23 14:30:00');
+    expect(zoneless.code).toBe(1);
+    expect(zoneless.stderr).toContain("--to '2026-11-23 14:30:00' has no time zone");
+  });
+
+  it('a duration that is not one, an unknown backup type, a missing inventory', async () => {
+    const file = inventory('day2b.yaml', good);
+    expect((await runCli('status', file, '--cert-warn', 'soon')).stderr).toContain(
+      '--cert-warn takes a duration like 30d, 26h, 90m or 45s',
+    );
+    const type = await runCli('backup', file, '--type', 'weekly');
+    expect(type.code).toBe(1);
+    expect(type.stderr).toMatch(/Allowed choices are full, diff, incr/);
+    const missing = await runCli('status', join(dir, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read the inventory');
+  });
+
+  it('an inventory this state folder never deployed: no new passwords are made up, the message says why', async () => {
+    const file = inventory('day2c.yaml', good);
+    const r = await runCli('reinit', file, 'pg1', '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error\[E_ENV\]: no value for .*_password/);
+    expect(r.stderr).toContain('this state folder did not deploy the cluster');
+    expect(existsSync(join(dir, '.pgprov', 'day2c', 'secrets.yaml'))).toBe(false);
+  });
+});
