@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { certificatesFact, opensslDate } from '../../src/facts/certificate.js';
+import { certificatesFact } from '../../src/facts/certificate.js';
+import { issueCa } from '../../src/pki/issue.js';
+import { generateKeyPair, randomSerial } from '../../src/pki/keys.js';
 import { etcdHealthFact } from '../../src/facts/etcd.js';
 import { haproxyFact } from '../../src/facts/haproxy.js';
 import { clusterViewFact, memberFact, serverFact } from '../../src/facts/member.js';
@@ -135,17 +137,21 @@ describe('etcd, the network, HAProxy, pgBackRest and certificates', () => {
     expect(stanzaFact.parse({ stdout: '[]', code: 0 }, { stanza: 'pgprov-lab' }).answered).toBe(false);
   });
 
-  it('reads certificate files and their expiry, skipping the absent ones', () => {
-    const stdout =
-      'file=/etc/pgprov/tls/pg3.crt\nsubject=CN = pg3\nnotAfter=Nov 26 00:05:01 2027 GMT\nfile=/etc/pgprov/tls/ca.crt\nsubject=CN = pgprov pgprov-lab CA\nnotAfter=Feb  3 09:00:00 2036 GMT\n';
+  it('reads certificate files and their expiry; what is not a certificate is skipped', async () => {
+    const pem = issueCa({
+      commonName: 'pgprov lab CA',
+      keys: await generateKeyPair(),
+      notBefore: new Date('2026-11-25T00:00:00Z'),
+      validityDays: 10,
+      serial: randomSerial(),
+    });
+    const stdout = `file=/etc/pgprov/tls/ca.crt\n${pem}\n\nfile=/etc/pgprov/tls/broken.crt\nnot a certificate\n\n`;
     expect(certificatesFact.parse({ stdout, code: 0 }, { paths: [] })).toEqual([
-      { path: '/etc/pgprov/tls/pg3.crt', subject: 'pg3', notAfter: new Date('2027-11-26T00:05:01Z') },
       {
         path: '/etc/pgprov/tls/ca.crt',
-        subject: 'pgprov pgprov-lab CA',
-        notAfter: new Date('2036-02-03T09:00:00Z'),
+        subject: 'pgprov lab CA',
+        notAfter: new Date('2026-12-05T00:00:00Z'),
       },
     ]);
-    expect(opensslDate('garbage').getTime()).toBeNaN();
   });
 });
