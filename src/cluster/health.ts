@@ -2,6 +2,7 @@ import type { BackendServer } from '../facts/haproxy.js';
 import type { MemberReport, ServerReport } from '../facts/member.js';
 import type { CertificateFile } from '../facts/certificate.js';
 import type { StanzaInfo, Backup } from '../facts/pgbackrest.js';
+import { judgeBackups, judgeBalancers, judgeCertificates, judgeEtcd } from './health-services.js';
 import { isLeader, type Member } from './member.js';
 
 /** Everything `pgprov status` read from the hosts, one entry per host and component: the input of assess(). */
@@ -47,6 +48,9 @@ export interface Problem {
   hint?: string;
 }
 
+/** How a judgement reports a problem it found. */
+export type Report = (severity: Severity, subject: string, message: string, hint?: string) => void;
+
 export interface MemberRow {
   member: string;
   host: string;
@@ -73,12 +77,10 @@ export interface Assessment {
   problems: Problem[];
 }
 
-const DAY = 86_400_000;
-
 /** Pure: what the snapshot means. Each rule names what is wrong, where, and what to do. */
 export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inventory.yaml'): Assessment {
   const problems: Problem[] = [];
-  const problem = (severity: Severity, subject: string, message: string, hint?: string) =>
+  const problem: Report = (severity, subject, message, hint) =>
     problems.push({ severity, subject, message, ...(hint ? { hint } : {}) });
   for (const [host, why] of Object.entries(s.unreachable)) {
     problem(
@@ -192,138 +194,13 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     );
   }
 
-  const healthy = s.etcd.filter((e) => e.healthy).length;
-  const total = s.etcd.length;
-  if (total > 0 && healthy <= total / 2) {
-    problem(
-      'critical',
-      'etcd',
-      `etcd has no quorum (${healthy} of ${total} members healthy): Patroni cannot keep or elect a leader`,
-    );
-  }
-  for (const e of s.etcd.filter((x) => !x.healthy && !s.unreachable[x.host])) {
-    problem('degraded', e.host, `etcd member unhealthy: ${e.why}`, `sudo systemctl status etcd on ${e.host}`);
-  }
-
-  const heldBy = s.balancers.filter((b) => b.holdsVip).map((b) => b.host);
-  if (s.vip && s.balancers.length > 0) {
-    if (heldBy.length === 0) {
-      problem(
-        'critical',
-        'vip',
-        `no reachable balancer holds the virtual IP ${s.vip}: clients cannot connect`,
-        'sudo systemctl status keepalived haproxy on the balancers',
-      );
-    } else if (heldBy.length > 1) {
-      problem(
-        'critical',
-        'vip',
-        `the virtual IP ${s.vip} is held by ${heldBy.join(' and ')} at once`,
-        'check VRRP traffic between the balancers (keepalived_virtual_router_id must be unique)',
-      );
-    }
-  }
+  const etcd = judgeEtcd(s, problem);
   const replicasUp = rows
     .filter((r) => r.member !== leaderName && r.receiver === 'streaming')
     .map((r) => r.member);
-  const haproxy = s.balancers
-    .filter((b) => !s.unreachable[b.host])
-    .map((b) => {
-      const up = (proxy: string) =>
-        (b.haproxy?.servers ?? []).filter((x) => x.proxy === proxy && x.status === 'UP').map((x) => x.server);
-      const entry = {
-        host: b.host,
-        primary: up('postgres_primary'),
-        replicas: up('postgres_replicas'),
-        answered: b.haproxy?.answered === true,
-      };
-      if (!entry.answered) {
-        problem(
-          b.holdsVip ? 'critical' : 'degraded',
-          b.host,
-          'HAProxy does not answer on its statistics port',
-          `sudo systemctl status haproxy on ${b.host}`,
-        );
-      } else if (leaderName && !(entry.primary.length === 1 && entry.primary[0] === leaderName)) {
-        problem(
-          b.holdsVip ? 'critical' : 'degraded',
-          b.host,
-          `HAProxy sends writes to ${entry.primary.join(', ') || 'no server'}, the leader is ${leaderName}`,
-          "its health checks follow Patroni within a few seconds; if this lasts, check Patroni's REST API from the balancer",
-        );
-      } else {
-        const missing = replicasUp.filter((r) => !entry.replicas.includes(r));
-        if (missing.length > 0) {
-          problem(
-            'degraded',
-            b.host,
-            `HAProxy does not send reads to ${missing.join(', ')}, which stream${missing.length === 1 ? 's' : ''}`,
-          );
-        }
-      }
-      return entry;
-    });
-
-  let backups: Assessment['backups'];
-  if (s.backups) {
-    const info = s.backups.info;
-    if (!info) {
-      backups = { count: 0 };
-    } else if (!info.answered) {
-      backups = { count: 0 };
-      problem('degraded', 'backups', `cannot read the backups on ${s.backups.host}: ${info.why}`);
-    } else {
-      const newest = info.backups.at(-1);
-      backups = {
-        count: info.backups.length,
-        ...(newest ? { newest } : {}),
-        ...(info.archive ? { archive: info.archive } : {}),
-      };
-      if (!newest) {
-        problem(
-          'degraded',
-          'backups',
-          'no backup yet: a restore is impossible',
-          `take one: pgprov backup ${inventoryFile}`,
-        );
-      } else if (s.at.getTime() - newest.stopped * 1000 > t.backupMaxAgeMs) {
-        problem(
-          'degraded',
-          'backups',
-          `the newest backup (${newest.label}) is ${Math.floor((s.at.getTime() - newest.stopped * 1000) / 3_600_000)} h old`,
-          `check the timers on ${s.backups.host}: systemctl list-timers 'pgbackrest-backup-*'`,
-        );
-      }
-    }
-  }
-
-  const certificates = s.certificates.flatMap(({ host, files }) =>
-    files.map((f) => ({
-      host,
-      path: f.path,
-      subject: f.subject,
-      notAfter: f.notAfter.toISOString(),
-      daysLeft: Math.floor((f.notAfter.getTime() - s.at.getTime()) / DAY),
-    })),
-  );
-  for (const c of certificates) {
-    const left = new Date(c.notAfter).getTime() - s.at.getTime();
-    if (left <= 0)
-      problem(
-        'critical',
-        c.host,
-        `certificate ${c.path} (${c.subject}) expired on ${c.notAfter}`,
-        `renew it: pgprov certs ${inventoryFile} --renew-within 30d`,
-      );
-    else if (left < t.certificateWarnMs) {
-      problem(
-        'degraded',
-        c.host,
-        `certificate ${c.path} (${c.subject}) expires in ${c.daysLeft} days`,
-        `renew it: pgprov certs ${inventoryFile} --renew-within 30d`,
-      );
-    }
-  }
+  const { heldBy, haproxy } = judgeBalancers(s, leaderName, replicasUp, problem);
+  const backups = judgeBackups(s, t, inventoryFile, problem);
+  const certificates = judgeCertificates(s, t, inventoryFile, problem);
 
   const verdict = problems.some((p) => p.severity === 'critical')
     ? 'critical'
@@ -337,7 +214,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     ...(leaderName ? { leader: leaderName } : {}),
     ...(leaderTimeline !== undefined ? { timeline: leaderTimeline } : {}),
     members: rows,
-    etcd: { healthy, total, members: s.etcd },
+    etcd,
     ...(s.vip ? { vip: { address: s.vip, heldBy } } : {}),
     haproxy,
     ...(backups ? { backups } : {}),
