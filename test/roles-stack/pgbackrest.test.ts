@@ -428,7 +428,7 @@ describe('the repository host: stanza and scheduled backups', () => {
     expect(stanza.cmd).toContain('until runuser -u postgres -- pgbackrest --stanza=test stanza-create; do');
     expect(stanza.cmd).toContain('deadline=$(( $(date +%s) + 300 ))');
     // Only "no leader found" (56) is worth waiting for; any other error stops at once.
-    expect(stanza.cmd).toContain('if [ "$code" -ne 56 ]; then exit "$code"; fi');
+    expect(stanza.cmd).toContain('if [ "$code" -ne 56 ] && [ "$code" -ne 50 ]; then exit "$code"; fi');
   });
 
   it('guards every command it runs', () => {
