@@ -1,9 +1,8 @@
-import { assess } from '../cluster/health.js';
 import { takeBackup } from '../operate/backup.js';
 import { reinit } from '../operate/reinit.js';
 import { restore } from '../operate/restore.js';
 import { Session } from '../operate/session.js';
-import { readCluster } from '../operate/status.js';
+import { readAssessment } from '../operate/status.js';
 import { stats } from './apply.js';
 
 const quiet = () => undefined;
@@ -38,14 +37,7 @@ export async function day2Bench(
   const statusRuns: number[] = [];
   let verdict = '';
   for (let i = 0; i < repeat; i++) {
-    const run = await timed(() =>
-      inSession(inventory, async (session) =>
-        assess(await readCluster(session), {
-          certificateWarnMs: 0,
-          backupMaxAgeMs: Number.POSITIVE_INFINITY,
-        }),
-      ),
-    );
+    const run = await timed(() => inSession(inventory, async (session) => await readAssessment(session)));
     statusRuns.push(run.seconds);
     verdict = run.value.verdict;
   }
@@ -57,11 +49,7 @@ export async function day2Bench(
   log(
     `backup, full (${(backup.value.databaseBytes / 2 ** 20).toFixed(0)} MiB database)          ${s(backup.seconds)}`,
   );
-  const leader = await inSession(
-    inventory,
-    async (session) =>
-      assess(await readCluster(session), { certificateWarnMs: 0, backupMaxAgeMs: Infinity }).leader,
-  );
+  const leader = await inSession(inventory, async (session) => (await readAssessment(session)).leader);
   const replica = ['pg3', 'pg2', 'pg1'].find((h) => h !== leader) as string;
   const rebuilt = await timed(() =>
     inSession(inventory, (session) => reinit(session, { host: replica, confirm: yes, progress: quiet })),

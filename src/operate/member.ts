@@ -1,8 +1,8 @@
 import { sh } from '../core/command.js';
-import { assess, type MemberRow } from '../cluster/health.js';
+import type { MemberRow } from '../cluster/health.js';
 import { until } from '../core/until.js';
 import type { Session } from './session.js';
-import { readCluster } from './status.js';
+import { readAssessment } from './status.js';
 
 /** Stops Patroni on a member, and with it PostgreSQL (Patroni stops it cleanly on its way out). */
 export async function stopPatroni(session: Session, host: string): Promise<void> {
@@ -41,10 +41,7 @@ export async function waitStreaming(
   const row = await until(
     `${host} streaming from the leader`,
     async () => {
-      const a = assess(await readCluster(session), {
-        certificateWarnMs: 0,
-        backupMaxAgeMs: Number.POSITIVE_INFINITY,
-      });
+      const a = await readAssessment(session);
       const me = a.members.find((m) => m.member === host);
       const said = `${host}: ${me?.state ?? '?'}, WAL receiver ${me?.receiver ?? '?'}`;
       if (said !== last) progress(`  ${said}`);

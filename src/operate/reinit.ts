@@ -1,8 +1,7 @@
 import { SafetyError, UsageError } from '../core/errors.js';
-import { assess } from '../cluster/health.js';
 import { emptyDataDir, startPatroni, stopPatroni, waitStreaming } from './member.js';
 import type { Confirm, Session } from './session.js';
-import { readCluster } from './status.js';
+import { readAssessment } from './status.js';
 
 /**
  * Rebuilds a replica from the leader, whatever state it is in (crashed, diverged, its data lost): stop Patroni
@@ -18,10 +17,7 @@ export async function reinit(
   if (!session.group('postgres_cluster').some((h) => h.name === host)) {
     throw new UsageError(`${host} is not in postgres_cluster: it has no PostgreSQL to rebuild`);
   }
-  const a = assess(await readCluster(session), {
-    certificateWarnMs: 0,
-    backupMaxAgeMs: Number.POSITIVE_INFINITY,
-  });
+  const a = await readAssessment(session);
   if (!a.leader) {
     throw new SafetyError('no leader runs: there is nothing to clone from. Nothing was changed.', {
       hint: '`pgprov status` shows why; a replica is rebuilt from a running leader only',

@@ -1,11 +1,10 @@
 import { sh } from '../core/command.js';
 import { IncompleteError, SafetyError, UsageError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
-import { assess } from '../cluster/health.js';
 import { until } from '../core/until.js';
 import { runApply } from '../engine/run.js';
 import type { Confirm, Session } from './session.js';
-import { readCluster } from './status.js';
+import { readAssessment, readCluster } from './status.js';
 
 export interface RemoveResult {
   host: string;
@@ -50,10 +49,7 @@ export async function removeHost(
       `${host} is the only balancer: without it no one holds the virtual IP. Nothing was changed.`,
     );
   }
-  const a = assess(await readCluster(session), {
-    certificateWarnMs: 0,
-    backupMaxAgeMs: Number.POSITIVE_INFINITY,
-  });
+  const a = await readAssessment(session);
   if (member && !a.leader) {
     throw new SafetyError(
       'no leader runs: the cluster cannot be converged without it. Nothing was changed.',

@@ -1,10 +1,9 @@
 import { sh } from '../core/command.js';
 import { SafetyError, UsageError } from '../core/errors.js';
-import { assess } from '../cluster/health.js';
 import { until } from '../core/until.js';
 import { startPatroni, waitStreaming } from './member.js';
 import type { Session } from './session.js';
-import { readCluster } from './status.js';
+import { readAssessment } from './status.js';
 
 /** The guard `apply` installs with the patroni role (templates/patroni/preflight.sh.hbs). */
 const PREFLIGHT = '/usr/local/sbin/pgprov-patroni-preflight';
@@ -29,10 +28,7 @@ export interface RepairPlan {
  * that no member leads. Read-only.
  */
 export async function findTraps(session: Session): Promise<RepairPlan> {
-  const a = assess(await readCluster(session), {
-    certificateWarnMs: 0,
-    backupMaxAgeMs: Number.POSITIVE_INFINITY,
-  });
+  const a = await readAssessment(session);
   const traps: Trap[] = [];
   for (const h of session.group('postgres_cluster')) {
     const r = await (await session.transport(h.name)).exec(sh`${PREFLIGHT} check`);
@@ -83,11 +79,7 @@ export async function repair(
     }
     const led = await until(
       'a leader',
-      async () =>
-        assess(await readCluster(session), {
-          certificateWarnMs: 0,
-          backupMaxAgeMs: Number.POSITIVE_INFINITY,
-        }),
+      async () => await readAssessment(session),
       (a) => a.leader !== undefined,
       300_000,
     );

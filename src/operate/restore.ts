@@ -9,7 +9,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE, readOptional, writeFileAtomic } fr
 import { listBackups } from './backup.js';
 import { emptyDataDir, startPatroni, stopPatroni, waitStreaming } from './member.js';
 import type { Confirm, Session } from './session.js';
-import { readCluster } from './status.js';
+import { MEMBERS_ONLY, readAssessment, readCluster } from './status.js';
 
 /** Settings `pgbackrest restore` writes to postgresql.auto.conf; left there, they would stop a future replica. */
 const RECOVERY_SETTINGS = [
@@ -58,7 +58,7 @@ export async function restore(
       },
     );
   }
-  const a = assess(before, { certificateWarnMs: 0, backupMaxAgeMs: Number.POSITIVE_INFINITY });
+  const a = assess(before, MEMBERS_ONLY);
   const { info } = await listBackups(session);
   // A restore that stopped part-way left the cluster without a leader; running it again resumes with the
   // timeline and member it started with (a failed attempt may have made timelines of its own since).
@@ -185,8 +185,7 @@ async function restoreSteps(
   await startPatroni(session, host);
   const led = await until(
     `${host} to lead the restored cluster`,
-    async () =>
-      assess(await readCluster(session), { certificateWarnMs: 0, backupMaxAgeMs: Number.POSITIVE_INFINITY }),
+    async () => await readAssessment(session),
     (x) => x.leader === host && x.members.find((m) => m.member === host)?.state === 'running',
     300_000,
   );

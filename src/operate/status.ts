@@ -1,4 +1,10 @@
-import type { ClusterSnapshot, MemberSnapshot } from '../cluster/health.js';
+import {
+  type Assessment,
+  assess,
+  type ClusterSnapshot,
+  type MemberSnapshot,
+  type Thresholds,
+} from '../cluster/health.js';
 import { certificatesFact } from '../facts/certificate.js';
 import { etcdHealthFact } from '../facts/etcd.js';
 import { type FactRequest, request } from '../facts/fact.js';
@@ -119,6 +125,14 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
       synchronousMode: session.setting('patroni_synchronous_mode') === true,
     },
   };
+}
+
+/** For commands that act on members: they judge replication and leadership, not certificates or backups. */
+export const MEMBERS_ONLY: Thresholds = { certificateWarnMs: 0, backupMaxAgeMs: Number.POSITIVE_INFINITY };
+
+/** The cluster read and judged, as a day-2 command that acts on its members needs it. */
+export async function readAssessment(session: Session): Promise<Assessment> {
+  return assess(await readCluster(session), MEMBERS_ONLY);
 }
 
 function etcdTls(address: string, v: Record<string, unknown>, dir: string, host: string) {

@@ -4,7 +4,7 @@ import { until } from '../core/until.js';
 import { longestRefusal, startWriter } from '../drill/writer.js';
 import { switchoverCommand } from '../ops/patroni.js';
 import type { Session } from './session.js';
-import { readCluster } from './status.js';
+import { MEMBERS_ONLY, readAssessment, readCluster } from './status.js';
 
 export const PATRONI_CONFIG = '/etc/patroni/config.yml';
 
@@ -28,7 +28,7 @@ export async function switchover(
   const { progress } = options;
   if (options.to) session.host(options.to);
   const before = await readCluster(session);
-  const assessment = assess(before, { certificateWarnMs: 0, backupMaxAgeMs: Number.POSITIVE_INFINITY });
+  const assessment = assess(before, MEMBERS_ONLY);
   const plan = planSwitchover(assessment, {
     ...(options.to ? { to: options.to } : {}),
     synchronousMode: before.settings.synchronousMode,
@@ -81,10 +81,7 @@ export async function switchover(
   } finally {
     await writer?.stop();
   }
-  const after = assess(await readCluster(session), {
-    certificateWarnMs: 0,
-    backupMaxAgeMs: Number.POSITIVE_INFINITY,
-  });
+  const after = await readAssessment(session);
   return {
     ...plan,
     ...(after.timeline !== undefined ? { timeline: after.timeline } : {}),
