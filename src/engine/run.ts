@@ -6,6 +6,7 @@ import { resolveSecrets } from '../secrets/store.js';
 import { loadInventory } from '../inventory/load.js';
 import { withoutHosts } from '../inventory/without.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
+import { acceptableTrustFiles, trustBundle } from '../pki/rotation.js';
 import { ensurePki } from '../pki/store.js';
 import { loadAssets } from '../roles/assets.js';
 import { loadProject } from '../roles/load.js';
@@ -93,7 +94,12 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
       tls: (host) => {
         const leaf = pki.hosts[host];
         if (!leaf) throw new Error(`no certificate for ${host}`);
-        return { caPem: pki.ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+        return {
+          caPem: trustBundle(pki.trust),
+          certPem: leaf.certPem,
+          keyPem: leaf.keyPem,
+          acceptedCaPems: acceptableTrustFiles(pki.known),
+        };
       },
     },
     selection,

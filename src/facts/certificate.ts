@@ -10,7 +10,7 @@ export interface CertificateFile {
 }
 
 /**
- * The certificates among these files that exist, with their subject and expiry. The files are read (one `cat`,
+ * The certificates in these files (those that exist), with their subject and expiry. The files are read (one `cat`,
  * certificates are public) and parsed here: an openssl process per file cost most of a status read on a busy host.
  */
 export const certificatesFact = defineFact<{ paths: readonly string[] }, CertificateFile[]>({
@@ -22,13 +22,14 @@ export const certificatesFact = defineFact<{ paths: readonly string[] }, Certifi
     const out: CertificateFile[] = [];
     for (const part of stdout.split(/^file=/m).slice(1)) {
       const path = part.slice(0, part.indexOf('\n'));
-      const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(part)?.[0];
-      if (!pem) continue;
-      try {
-        const c = parseCertificate(pem);
-        out.push({ path, subject: c.subjectCommonName ?? '?', notAfter: c.notAfter });
-      } catch {
-        // Not a certificate pgprov can read: it has no expiry to report.
+      // A ca.crt holds two CAs while the CA is being rotated: each is reported.
+      for (const [pem] of part.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+        try {
+          const c = parseCertificate(pem);
+          out.push({ path, subject: c.subjectCommonName ?? '?', notAfter: c.notAfter });
+        } catch {
+          // Not a certificate pgprov can read: it has no expiry to report.
+        }
       }
     }
     return out;

@@ -5,7 +5,14 @@ import { runApply } from '../engine/run.js';
 import { certificatesFact } from '../facts/certificate.js';
 import { request } from '../facts/fact.js';
 import { parseCertificate } from '../pki/inspect.js';
-import { pkiFiles } from '../pki/store.js';
+import {
+  ROTATION_STEPS,
+  STEP_MEANING,
+  advanceRotation,
+  readRotation,
+  rotationFiles,
+} from '../pki/rotation.js';
+import { newCa, pkiFiles } from '../pki/store.js';
 import type { Session } from './session.js';
 import { certificatePaths } from './status.js';
 
@@ -31,8 +38,14 @@ export async function listCertificates(
     daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
   });
   const files = pkiFiles(session.inventory.stateDir);
+  const rotation = rotationFiles(session.inventory.stateDir);
   const rows: CertificateRow[] = [];
-  for (const path of [files.caCert, ...session.inventory.hosts.map((h) => files.hostCert(h.name))]) {
+  for (const path of [
+    files.caCert,
+    rotation.nextCert,
+    rotation.previousCert,
+    ...session.inventory.hosts.map((h) => files.hostCert(h.name)),
+  ]) {
     const pem = await readFile(path, 'utf8').catch(() => undefined);
     if (!pem) continue;
     const c = parseCertificate(pem);
@@ -56,19 +69,75 @@ export async function listCertificates(
   return { rows, unreachable };
 }
 
+interface RolloutOptions {
+  extraVars?: Record<string, unknown>;
+  progress: (message: string) => void;
+}
+
 /**
  * Reissues host certificates on the controller (those expiring within `withinDays`, or all) and rolls them out
  * with the same apply as always: each copy is replaced where it differs and what uses it reloads (Patroni and
- * PostgreSQL, pgBackRest) or restarts one member at a time (etcd), so the leader stays.
+ * PostgreSQL, pgBackRest, HAProxy) or restarts one member at a time (etcd), so the leader stays.
  */
 export async function renewCertificates(
   session: Session,
-  options: {
-    withinDays?: number;
-    all?: boolean;
-    extraVars?: Record<string, unknown>;
-    progress: (message: string) => void;
-  },
+  options: RolloutOptions & { withinDays?: number; all?: boolean },
+): Promise<{ changed: number }> {
+  return rollOut(session, options, {
+    ...(options.withinDays !== undefined ? { withinDays: options.withinDays } : {}),
+    ...(options.all ? { all: true } : {}),
+  });
+}
+
+/**
+ * Replaces the CA in three rollouts (see pki/rotation.ts): hosts trust old and new, then get certificates from
+ * the new, then trust the new only. Each step is a whole apply that succeeded before the next begins; a failed
+ * step stops with the rotation recorded, and running this again resumes it at that step.
+ */
+export async function rotateCa(
+  session: Session,
+  options: RolloutOptions & { now?: Date },
+): Promise<{ changed: number }> {
+  const stateDir = session.inventory.stateDir;
+  const clusterName = String(session.setting('cluster_name') ?? 'pgprov');
+  let step = await readRotation(rotationFiles(stateDir));
+  if (step === undefined) {
+    // Named by the second it was made: the old and the new CA never share a subject while hosts trust both.
+    const made = `${(options.now ?? new Date()).toISOString().slice(0, 19)}Z`;
+    const started = await advanceRotation({
+      stateDir,
+      newCa: async () => {
+        const ca = await newCa({
+          commonName: `pgprov ${clusterName} CA ${made}`,
+          now: options.now ?? new Date(),
+        });
+        return { certPem: ca.certPem, keyPem: ca.keyPem.reveal() };
+      },
+    });
+    options.progress(`pki: ${started.change}`);
+    step = started.step;
+  } else {
+    options.progress(`a CA rotation was left at step ${ROTATION_STEPS.indexOf(step) + 1} of 3: resuming it`);
+  }
+  let changed = 0;
+  while (step !== undefined) {
+    options.progress(`step ${ROTATION_STEPS.indexOf(step) + 1} of 3: ${STEP_MEANING[step]}`);
+    changed += (await rollOut(session, options, {})).changed;
+    const next = await advanceRotation({
+      stateDir,
+      newCa: () => Promise.reject(new Error('a rotation under way needs no new CA')),
+    });
+    options.progress(`pki: ${next.change}`);
+    step = next.step;
+  }
+  return { changed };
+}
+
+/** One apply of the whole inventory, its progress told as it goes; a failure says the run can be repeated. */
+async function rollOut(
+  session: Session,
+  options: RolloutOptions,
+  renew: { withinDays?: number; all?: boolean },
 ): Promise<{ changed: number }> {
   const events: RunEvent[] = [];
   const run = await runApply({
@@ -76,10 +145,7 @@ export async function renewCertificates(
     check: false,
     diff: false,
     ...(options.extraVars ? { extraVars: options.extraVars } : {}),
-    renew: {
-      ...(options.withinDays !== undefined ? { withinDays: options.withinDays } : {}),
-      ...(options.all ? { all: true } : {}),
-    },
+    renew,
     sink: (e) => {
       events.push(e);
       if (e.type === 'log') options.progress(e.message);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Command } from '../core/command.js';
 import { RemoteCommandError, tail, UsageError } from '../core/errors.js';
@@ -11,7 +10,7 @@ import { buildProbe, parseProbe } from '../facts/probe.js';
 import { loadInventory } from '../inventory/load.js';
 import { withoutHosts } from '../inventory/without.js';
 import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
-import { pkiFiles } from '../pki/store.js';
+import { knownCas, rotationFiles } from '../pki/rotation.js';
 import { loadProject } from '../roles/load.js';
 import { resolveVarReferences } from '../roles/render.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/transport.js';
@@ -44,7 +43,6 @@ export class Session {
   readonly #transports = new Map<string, Promise<Transport>>();
   readonly #locked: Transport[] = [];
   readonly #holder = newHolder();
-  #ca: Promise<string> | undefined;
 
   private constructor(
     readonly inventory: Inventory,
@@ -184,7 +182,8 @@ export class Session {
       ...(password === undefined
         ? {}
         : { password: password instanceof Secret ? password.reveal() : String(password) }),
-      ssl: { ca: await (this.#ca ??= readFile(pkiFiles(this.inventory.stateDir).caCert, 'utf8')) },
+      // Read at every connection: during a CA rotation the cluster's certificates change issuer mid-session.
+      ssl: { ca: await knownCas(rotationFiles(this.inventory.stateDir)) },
       connectionTimeoutMillis: timeouts.connectMs ?? 5_000,
       ...(timeouts.queryMs ? { query_timeout: timeouts.queryMs } : {}),
     });

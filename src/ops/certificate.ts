@@ -13,6 +13,8 @@ export interface CertificateArgs {
   caPath: string;
   /** Replace a CA the host already trusts with this controller's (pgprov_replace_ca). */
   replaceCa: boolean;
+  /** Other CA files the host may hold that are this controller's too (a CA rotation's other steps). */
+  acceptedCaPems?: readonly string[];
 }
 
 /**
@@ -46,7 +48,7 @@ function refuseForeignCa(args: CertificateArgs, onHost: string | undefined): voi
   const ca = args.files.find((f) => f.path === args.caPath);
   if (!ca || onHost === undefined || args.replaceCa) return;
   const ours = sha256(ca.content);
-  if (onHost === ours) return;
+  if (onHost === ours || args.acceptedCaPems?.some((pem) => sha256(pem) === onHost)) return;
   throw new SafetyError(
     `${args.label}: the host trusts another CA (${args.caPath}, sha256 ${onHost.slice(0, 16)}...) than this ` +
       `controller's (sha256 ${ours.slice(0, 16)}...). This state folder did not set the host up; replacing the CA ` +

@@ -19,6 +19,14 @@ import {
   randomSerial,
   type KeyPair,
 } from './keys.js';
+import {
+  readRotation,
+  rotationFiles,
+  STEP_MEANING,
+  ROTATION_STEPS,
+  trustedCas,
+  knownCas,
+} from './rotation.js';
 import { hostSans, type PkiHost } from './sans.js';
 import {
   PRIVATE_FILE_MODE,
@@ -54,7 +62,12 @@ export interface EnsurePkiOptions {
 }
 
 export interface PkiState {
+  /** The CA that issues host certificates. */
   ca: CertifiedKey;
+  /** The CA certificates hosts are to trust now (more than one while a CA rotation is under way), issuer first. */
+  trust: string[];
+  /** Every CA certificate in the state folder: what a host's ca.crt may be made of without being foreign. */
+  known: string[];
   hosts: Record<string, CertifiedKey>;
   /** One sentence per file created or replaced; empty when everything was reused. */
   changes: string[];
@@ -74,12 +87,21 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<PkiState> {
 
     const changes: string[] = [];
     const ca = existingCa ?? (await createCa(options, files, changes));
+    const rotation = rotationFiles(options.stateDir);
+    const step = await readRotation(rotation);
+    const trust = await trustedCas(rotation, step, ca.certPem);
+    if (step) {
+      warnings.push(
+        `a CA rotation is under way (step ${ROTATION_STEPS.indexOf(step) + 1} of 3: ${STEP_MEANING[step]}); ` +
+          '`pgprov certs --rotate-ca` goes on with it',
+      );
+    }
     const results = await Promise.all(
       options.hosts.map((host, i) => ensureHost(host, existingHosts[i] ?? {}, ca, options, files)),
     );
     for (const result of results) if (result.change) changes.push(result.change);
     const hosts = Object.fromEntries(options.hosts.map((host, i) => [host.name, results[i]!.certified]));
-    return { ca, hosts, changes, warnings };
+    return { ca, trust, known: await knownCas(rotation), hosts, changes, warnings };
   });
 }
 
@@ -133,10 +155,11 @@ async function readCa(
   const expiry = expiryProblem(summary, { now: options.now, renewWithinDays: options.renewWithinDays ?? 0 });
   if (summary.notAfter <= options.now) {
     throw new EnvironmentError(`the CA in ${files.caCert} ${expiry}`, {
-      hint: `pgprov does not rotate a CA yet. ${NEW_CA_HINT}`,
+      hint: `The cluster's TLS stopped working when it expired, so it cannot be rotated with both CAs trusted. ${NEW_CA_HINT} (apply then with -e pgprov_replace_ca=true)`,
     });
   }
-  if (expiry) warnings.push(`the CA in ${files.caCert} ${expiry}; pgprov does not rotate a CA yet`);
+  if (expiry)
+    warnings.push(`the CA in ${files.caCert} ${expiry}: rotate it with \`pgprov certs --rotate-ca\``);
   return { certPem, keyPem: keys.privateKeyPem };
 }
 
@@ -145,18 +168,31 @@ async function createCa(
   files: PkiFiles,
   changes: string[],
 ): Promise<CertifiedKey> {
-  const keys = await generateKeyPair();
   const commonName = `pgprov ${options.clusterName} CA`;
+  const ca = await newCa({ ...options, commonName });
+  await writeFileAtomic(files.caKey, ca.keyPem.reveal(), PRIVATE_FILE_MODE);
+  await writeFileAtomic(files.caCert, ca.certPem, PUBLIC_FILE_MODE);
+  changes.push(`created CA "${commonName}", valid until ${day(parseCertificate(ca.certPem).notAfter)}`);
+  return ca;
+}
+
+/**
+ * A new self-signed CA (not written anywhere). A rotation's next CA is named with the time it was made, so the old and the
+ * new CA never share a subject while hosts trust both.
+ */
+export async function newCa(options: {
+  commonName: string;
+  now: Date;
+  caValidityDays?: number;
+}): Promise<CertifiedKey> {
+  const keys = await generateKeyPair();
   const certPem = issueCa({
-    commonName,
+    commonName: options.commonName,
     keys,
     notBefore: new Date(options.now.getTime() - BACKDATE_MS),
     validityDays: options.caValidityDays ?? 3650,
     serial: randomSerial(),
   });
-  await writeFileAtomic(files.caKey, keys.privateKeyPem.reveal(), PRIVATE_FILE_MODE);
-  await writeFileAtomic(files.caCert, certPem, PUBLIC_FILE_MODE);
-  changes.push(`created CA "${commonName}", valid until ${day(parseCertificate(certPem).notAfter)}`);
   return { certPem, keyPem: keys.privateKeyPem };
 }
 

@@ -15,9 +15,12 @@ import { isTemplated, renderTemplate } from './render.js';
 
 /** TLS material for one host, from the controller's PKI. */
 export interface HostTls {
+  /** What the host trusts: the cluster's CA (two, one after the other, while the CA is being rotated). */
   caPem: string;
   certPem: string;
   keyPem: Secret;
+  /** Other ca.crt contents the host may hold without being foreign (a CA rotation's earlier or later step). */
+  acceptedCaPems?: readonly string[];
 }
 
 /** What preparing a task may read: variables, shipped templates and files, and the PKI. All in memory. */
@@ -156,17 +159,22 @@ export function prepareModule(module: ModuleName, a: Record<string, unknown>, en
         group,
         mode: m,
       });
+      const ca = file(join(dir, 'ca.crt'), tls.caPem, '0644');
       return {
         module,
         args: {
           label: `${env.host} in ${dir}`,
-          caPath: join(dir, 'ca.crt'),
+          caPath: ca.path,
           replaceCa: env.vars.pgprov_replace_ca === true,
-          files: [
-            file(join(dir, 'ca.crt'), tls.caPem, '0644'),
-            file(join(dir, `${name}.crt`), tls.certPem, '0644'),
-            file(join(dir, `${name}.key`), tls.keyPem, '0600'),
-          ],
+          ...(tls.acceptedCaPems ? { acceptedCaPems: tls.acceptedCaPems } : {}),
+          files:
+            a.ca_only === true
+              ? [ca]
+              : [
+                  ca,
+                  file(join(dir, `${name}.crt`), tls.certPem, '0644'),
+                  file(join(dir, `${name}.key`), tls.keyPem, '0600'),
+                ],
         } satisfies CertificateArgs,
       };
     }

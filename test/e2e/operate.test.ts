@@ -306,4 +306,38 @@ describe('day-2 commands on the lab', () => {
     await healthy();
     expect(changedTasks(await apply())).toEqual([]);
   });
+
+  it('CA rotation: every service ends serving certificates of the new CA and trusting it alone, the leader stays, writes go on', async () => {
+    const leader = (await status()).a.leader;
+    await writesTable('ca_writes');
+    const writer = vipWriter('ca_writes');
+    let writes: Write[] = [];
+    try {
+      const rotated = await runCli('certs', LAB_INVENTORY, '--rotate-ca');
+      expect(rotated.code, rotated.stderr).toBe(0);
+      for (const step of ['step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'the old CA is retired'])
+        expect(rotated.stderr).toContain(step);
+    } finally {
+      writes = await writer.stop();
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    // Who issued what each service presents, and what each copy of the CA on each host holds.
+    const seen = await onHost(
+      'pg1',
+      `for p in 2379 8008 8432; do openssl s_client -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -issuer; done; ` +
+        `openssl s_client -starttls postgres -connect 10.231.0.12:5432 </dev/null 2>/dev/null | openssl x509 -noout -issuer; ` +
+        `for f in /etc/pgprov/tls/ca.crt /etc/etcd/pki/ca.crt /etc/patroni/pki/ca.crt /etc/pgbackrest/pki/ca.crt /etc/haproxy/pki/ca.crt; do echo "$f $(sudo grep -c 'BEGIN CERTIFICATE' $f) $(sudo openssl x509 -in $f -noout -subject)"; done`,
+    );
+    const lines = seen.trim().split('\n');
+    for (const line of lines.slice(0, 4))
+      expect(line).toMatch(new RegExp(`^issuer=CN = pgprov pgprov-lab CA ${today}T`));
+    for (const line of lines.slice(4))
+      expect(line).toMatch(new RegExp(` 1 subject=CN = pgprov pgprov-lab CA ${today}T[\\d:]+Z$`));
+    expect(lines).toHaveLength(9);
+    expect(writes.filter((w) => w.ok).length).toBeGreaterThan(50);
+    expect(longestRefusal(writes).seconds).toBeLessThan(3);
+    expect(await lostThroughVip('ca_writes', writes)).toEqual([]);
+    expect((await status()).a.leader).toBe(leader);
+    expect(changedTasks(await apply())).toEqual([]);
+  });
 });

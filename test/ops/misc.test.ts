@@ -7,6 +7,7 @@ import { SafetyError } from '../../src/core/errors.js';
 import { certificateOp } from '../../src/ops/certificate.js';
 import { commandOp } from '../../src/ops/command.js';
 import { directoryOp } from '../../src/ops/directory.js';
+import { sha256 } from '../../src/ops/file.js';
 import { groupOp, userOp } from '../../src/ops/user.js';
 import { env, recorded } from '../support/facts.js';
 
@@ -146,6 +147,14 @@ describe('certificate operation', () => {
     expect(() => certificateOp.plan(args, facts, env())).toThrow(
       /trusts another CA .*sha256 0f2b0e1b3c0b5b3a/,
     );
+  });
+
+  it('accepts a CA file of this controller from another step of a CA rotation, and replaces it', () => {
+    const rotating = { ...args, acceptedCaPems: ['OLD CA'] };
+    const key = [fileFact, { path: files[1]!.path }, 'absent\n'] as Parameters<typeof recorded>[0];
+    expect(() => certificateOp.plan(rotating, recorded(caOnHost(THEIRS), key), env())).toThrow(SafetyError);
+    const plan = certificateOp.plan(rotating, recorded(caOnHost(sha256('OLD CA')), key), env());
+    expect(plan.changed && plan.reason).toContain('update /etc/etcd/pki/ca.crt');
   });
 
   it('replaces it when asked (pgprov_replace_ca), and installs a CA where there is none', () => {

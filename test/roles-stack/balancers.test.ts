@@ -64,7 +64,7 @@ describe("the haproxy role's haproxy.cfg", () => {
     expect(lines).toContain('option httpchk OPTIONS /primary');
     expect(lines).toContain('http-check expect status 200');
     expect(lines).toContain(
-      'default-server inter 1s fall 3 rise 2 on-marked-down shutdown-sessions port 8008 check-ssl verify required ca-file /etc/pgprov/tls/ca.crt',
+      'default-server inter 1s fall 3 rise 2 on-marked-down shutdown-sessions port 8008 check-ssl verify required ca-file /etc/haproxy/pki/ca.crt',
     );
     expect(lines.filter((l) => l.startsWith('server '))).toEqual([
       'server pg1 10.231.0.11:5432 check verifyhost pg1 maxconn 90',
@@ -114,6 +114,13 @@ describe("the haproxy role's haproxy.cfg", () => {
     expect(taskOf(p, 'haproxy', 'pg1', 'HAProxy configuration').notify).toEqual(['reload haproxy']);
     const host = p.phases.find((x) => x.name === 'haproxy')?.hosts[0];
     expect(host?.handlers.get('reload haproxy')?.args).toEqual({ name: 'haproxy', state: 'reloaded' });
+  });
+  it('keeps its own copy of the CA only (it presents no certificate), and reloads when it changes', () => {
+    const task = taskOf(plan(), 'haproxy', 'pg1', 'Cluster CA for the health checks');
+    expect((task.args as { files: FileArgs[] }).files.map((f) => [f.path, f.content])).toEqual([
+      ['/etc/haproxy/pki/ca.crt', 'CA'],
+    ]);
+    expect(task.notify).toEqual(['reload haproxy']);
   });
 });
 
