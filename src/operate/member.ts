@@ -13,6 +13,13 @@ export async function startPatroni(session: Session, host: string): Promise<void
   await session.run(host, sh`systemctl start patroni`, 'start Patroni', { timeoutMs: 60_000 });
 }
 
+/** How Patroni will fill a member's empty data directory, as a person would say it. */
+export function fillsFrom(session: Session, host: string, leader: string): string {
+  return session.vars(host).patroni_replica_restore_command
+    ? `restore the newest backup from the repository into it and catch up from the leader ${leader} (or clone ${leader} if there is no backup)`
+    : `clone the leader ${leader} into it`;
+}
+
 /**
  * Deletes a member's data directory and leaves it empty for Patroni to fill (clone the leader, or bootstrap).
  * Refuses to run while PostgreSQL runs on it.

@@ -1,5 +1,5 @@
 import { SafetyError, UsageError } from '../core/errors.js';
-import { emptyDataDir, startPatroni, stopPatroni, waitStreaming } from './member.js';
+import { emptyDataDir, fillsFrom, startPatroni, stopPatroni, waitStreaming } from './member.js';
 import type { Confirm, Session } from './session.js';
 import { readAssessment } from './status.js';
 
@@ -35,7 +35,7 @@ export async function reinit(
   await options.confirm(
     [
       `reinit ${host}: stop Patroni and PostgreSQL on ${host}, DELETE its data directory ${data},`,
-      `then let Patroni clone the leader ${a.leader} (timeline ${a.timeline ?? '?'}) into it.`,
+      `then let Patroni ${fillsFrom(session, host, a.leader ?? '?')} (timeline ${a.timeline ?? '?'}).`,
       `Anything in ${data} on ${host} that the leader does not have is lost.`,
     ],
     host,
@@ -45,7 +45,7 @@ export async function reinit(
   await stopPatroni(session, host);
   progress(`deleting ${data} on ${host}`);
   await emptyDataDir(session, host);
-  progress(`starting Patroni on ${host}: it clones ${a.leader}`);
+  progress(`starting Patroni on ${host}: it will ${fillsFrom(session, host, a.leader ?? '?')}`);
   await startPatroni(session, host);
   await waitStreaming(session, host, 30 * 60_000, progress);
   return { leader: a.leader, ...(a.timeline !== undefined ? { timeline: a.timeline } : {}) };

@@ -10,9 +10,21 @@ import {
   waitFor,
   writesTable,
 } from '../support/cluster.js';
-import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+import { apply, changedTasks, CREATED_BY, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 const HOSTS = ['pg1', 'pg2', 'pg3'];
+
+/** The system identifier of a host's data directory. */
+const systemId = async (host: string): Promise<string> =>
+  (
+    await onHost(
+      host,
+      `sudo -u postgres /usr/lib/postgresql/15/bin/pg_controldata /var/lib/postgresql/15/pgprov-lab | sed -n 's/^Database system identifier: *//p'`,
+    )
+  ).trim();
+
+const failures = (run: Awaited<ReturnType<typeof apply>>) =>
+  run.events.flatMap((e) => (e.type === 'host-failed' ? [{ host: e.host, message: e.error.message }] : []));
 
 /** `pgprov status --json`: the assessment and the exit status. */
 async function status(): Promise<{ code: number; a: Assessment }> {
@@ -161,6 +173,14 @@ describe('day-2 commands on the lab', () => {
       `sudo -u postgres psql -XAtc "SELECT status FROM pg_stat_wal_receiver"`,
     );
     expect(receiver.trim()).toBe('streaming');
+    // The backup taken above is on a timeline before the switchovers: restoring it is refused, the leader cloned.
+    expect(await onHost(replica, CREATED_BY)).toBe('basebackup\n');
+    expect(
+      await onHost(
+        replica,
+        `sudo journalctl -u patroni --no-pager -o cat | grep -c "no backup on the leader's timeline" || true`,
+      ),
+    ).not.toBe('0\n');
     await healthy();
   });
 
@@ -224,6 +244,14 @@ describe('day-2 commands on the lab', () => {
       replica,
       `sudo systemctl stop patroni && sudo sh -c 'rm -rf ${data}/*' && sudo -u postgres /usr/lib/postgresql/15/bin/initdb -D ${data} >/dev/null 2>&1`,
     );
+    // apply stops at it on that host alone, says what it found and the ways out, and starts nothing there.
+    const refused = failures(await apply());
+    expect(refused.map((f) => f.host)).toEqual([replica]);
+    expect(refused[0]?.message).toContain('system ID mismatch');
+    expect(refused[0]?.message).toContain('-e patroni_replace_foreign_data=true');
+    expect(refused[0]?.message).toContain('pgprov repair');
+    expect((await onHost(replica, 'systemctl is-active patroni || true')).trim()).toBe('inactive');
+
     const shown = await runCli('repair', LAB_INVENTORY);
     expect(shown.code).toBe(1);
     expect(shown.stderr).toContain(`${replica}: system ID mismatch: ${data} has system identifier`);
@@ -243,6 +271,7 @@ describe('day-2 commands on the lab', () => {
 
   it('repair: a stale cluster record in etcd is deleted with --force and the cluster starts from its data', async () => {
     const { a } = await healthy();
+    const cluster = await systemId('pg1');
     for (const h of [...HOSTS].sort((x, y) => Number(x === a.leader) - Number(y === a.leader)))
       await onHost(h, 'sudo systemctl stop patroni');
     const key = Buffer.from('/service/pgprov-lab/initialize').toString('base64');
@@ -251,6 +280,17 @@ describe('day-2 commands on the lab', () => {
       'pg1',
       `sudo curl -sS --fail --cacert /etc/patroni/pki/ca.crt --cert /etc/patroni/pki/pg1.crt --key /etc/patroni/pki/pg1.key https://10.231.0.11:2379/v3/kv/put -d '{"key":"${key}","value":"${value}"}'`,
     );
+    // apply stops on every member, names the record and the ways out, and starts no Patroni.
+    const refused = failures(await apply());
+    expect(refused.map((f) => f.host).sort()).toEqual(HOSTS);
+    for (const f of refused) {
+      expect(f.message).toContain('7000000000000000001');
+      expect(f.message).toContain('no member leads it');
+      expect(f.message).toContain('-e patroni_remove_stale_dcs=true');
+    }
+    for (const h of HOSTS)
+      expect((await onHost(h, 'systemctl is-active patroni || true')).trim()).toBe('inactive');
+
     const shown = await runCli('repair', LAB_INVENTORY);
     expect(shown.code).toBe(1);
     expect(shown.stderr).toContain('etcd records cluster pgprov-lab as 7000000000000000001');
@@ -258,6 +298,8 @@ describe('day-2 commands on the lab', () => {
     const fixed = await runCli('repair', LAB_INVENTORY, '--force');
     expect(fixed.code, fixed.stderr).toBe(0);
     await healthy();
+    // The same cluster, from the data directories that were there: nothing was initialised again.
+    for (const h of HOSTS) expect(await systemId(h)).toBe(cluster);
   });
 
   it('certificates: short-lived ones are flagged, renewed and served by etcd, Patroni, PostgreSQL and pgBackRest, writes going on', async () => {

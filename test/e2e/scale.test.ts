@@ -7,7 +7,7 @@ import { labStop, labUp } from '../../src/lab/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { runCli } from '../support/cli.js';
 import { waitFor } from '../support/cluster.js';
-import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+import { apply, changedTasks, CREATED_BY, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 /**
  * The lab inventory with pg4 added to postgres_cluster, as an operator would edit it: a copy beside a link to
@@ -51,7 +51,7 @@ describe('scaling: a 4th host joins as a replica with apply, and leaves with rem
     await labStop('pg4').catch(() => undefined);
   });
 
-  it('apply with pg4 in postgres_cluster: 3 replicas stream, HAProxy routes reads to pg4', async () => {
+  it('apply with pg4 in postgres_cluster: restored from the repository, 3 replicas stream, HAProxy routes reads to pg4', async () => {
     const run = await apply({ inventoryFile: four });
     expect(run.failed, JSON.stringify(run.events.filter((e) => e.type === 'host-failed'))).toBe(false);
     const { a } = await waitFor(
@@ -62,6 +62,8 @@ describe('scaling: a 4th host joins as a replica with apply, and leaves with rem
     );
     expect(a.members.map((m) => m.member)).toEqual(['pg1', 'pg2', 'pg3', 'pg4']);
     expect(streaming(a)).toHaveLength(3);
+    // Restored from the repository's newest backup, not copied from the leader.
+    expect(await onHost('pg4', CREATED_BY, four)).toBe('pgbackrest\n');
     for (const b of a.haproxy) expect([...b.primary, ...b.replicas]).toContain('pg4');
     const again = await apply({ inventoryFile: four });
     expect(

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
-import { apply, changedTasks, freshLab, onHost } from '../support/lab.js';
+import { apply, changedTasks, CREATED_BY, freshLab, onHost } from '../support/lab.js';
 
 describe('the whole HA stack on the lab, from bare hosts', () => {
   beforeAll(async () => {
@@ -25,6 +25,9 @@ describe('the whole HA stack on the lab, from bare hosts', () => {
         m.filter((x) => x.Role === 'Replica' && ['running', 'streaming'].includes(x.State)).length === 2,
     );
     expect(members.map((m) => m.Member)).toEqual(['pg1', 'pg2', 'pg3']);
+    // No backup exists on a first deploy: the replicas' restore from the repository fails and they clone the leader.
+    const replica = members.find((m) => m.Role === 'Replica')!.Member;
+    expect(await onHost(replica, CREATED_BY)).toBe('basebackup\n');
   });
 
   it('through the virtual IP: writes on 5000 land on the leader, 5001 reads from a replica', async () => {

@@ -299,6 +299,19 @@ describe('the patroni role applies changes by reload, never restart', () => {
     });
   });
 
+  it('guards the data directory with the script `pgprov repair` runs, fixing only what a variable allows', () => {
+    const cmd = (vars: Record<string, unknown>) =>
+      (taskOf(plan(vars), 'patroni', 'pg1', 'The data directory belongs to this cluster').args as CommandArgs)
+        .cmd;
+    expect(cmd({})).toBe('/usr/local/sbin/pgprov-patroni-preflight fix false false');
+    expect(cmd({ patroni_replace_foreign_data: true })).toBe(
+      '/usr/local/sbin/pgprov-patroni-preflight fix true false',
+    );
+    expect(cmd({ patroni_remove_stale_dcs: true })).toBe(
+      '/usr/local/sbin/pgprov-patroni-preflight fix false true',
+    );
+  });
+
   it('makes `systemctl start` wait for the REST API, so a reload right after a first start cannot kill Patroni', () => {
     const p = plan();
     const dropIn = contentOf(p, 'patroni', 'pg2', 'Patroni start waits until Patroni handles signals');

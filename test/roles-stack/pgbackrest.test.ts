@@ -407,6 +407,36 @@ describe("Patroni's archive_command and restore_command", () => {
     expect(parameters(p)).toMatchObject({ archive_command: '/bin/true', restore_command: '' });
   });
 
+  it('a new replica is restored from the repository first, pg_basebackup if that fails; unless told not to', () => {
+    const config = (p: RunPlan) =>
+      parse(contentOf(p, 'patroni', 'pg1', 'Patroni configuration')) as {
+        postgresql: Record<string, unknown>;
+      };
+    expect(config(plan('shared')).postgresql).toMatchObject({
+      create_replica_methods: ['pgbackrest', 'basebackup'],
+      pgbackrest: {
+        command:
+          '/usr/local/sbin/pgprov-replica-from-backup pgbackrest --stanza=test --delta --type=none restore',
+        keep_data: true,
+        no_params: true,
+      },
+    });
+    const off = config(plan('shared', { patroni_replica_from_backup: false })).postgresql;
+    const none = config(planStack(stackInputs(project, assets, stackInventory()))).postgresql;
+    const withoutPgbackrest: Project = {
+      ...project,
+      phases: project.phases.filter((x) => !x.roles.some((r) => r.startsWith('pgbackrest'))),
+      roles: new Map([...project.roles].filter(([name]) => !name.startsWith('pgbackrest'))),
+    };
+    const noPhase = config(
+      planStack(stackInputs(withoutPgbackrest, assets, backupInventory('shared'))),
+    ).postgresql;
+    for (const p of [off, none, noPhase]) {
+      expect(p.create_replica_methods).toBeUndefined();
+      expect(p.pgbackrest).toBeUndefined();
+    }
+  });
+
   it('need no pg_hba line: pgBackRest reaches PostgreSQL over the local socket as postgres', () => {
     const config = parse(contentOf(plan('dedicated'), 'patroni', 'pg1', 'Patroni configuration')) as {
       postgresql: { pg_hba: string[] };

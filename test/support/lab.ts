@@ -63,3 +63,7 @@ export const totalChanged = (run: Apply): number =>
 export async function onHost(host: string, script: string, inventoryFile = LAB_INVENTORY): Promise<string> {
   return runOnHost(await loadInventory(inventoryFile), host, script);
 }
+
+/** The method Patroni says it created this replica with (its journal), or nothing. */
+export const CREATED_BY =
+  "sudo journalctl -u patroni --no-pager -o cat | sed -n 's/.*replica has been created using \\([a-z]*\\).*/\\1/p' | tail -n1";
