@@ -97,6 +97,7 @@ export function describeStatus(a: Assessment): string[] {
         : ''
     }`,
   ];
+  lines.push(`durability    ${durability(a.durability)}`);
   if (a.vip) lines.push(`virtual IP    ${a.vip.address} on ${a.vip.heldBy.join(', ') || 'no balancer'}`);
   for (const h of a.haproxy) {
     lines.push(
@@ -128,4 +129,15 @@ export function describeStatus(a: Assessment): string[] {
     if (p.hint) lines.push(`     -> ${p.hint}`);
   }
   return lines;
+}
+
+/** What a failover may lose now, in words (patroni_durability). */
+function durability(d: Assessment['durability']): string {
+  if (d.mode === 'async') {
+    return `async: a failover may lose up to ${bytes(d.maximumLagBytes)} of acknowledged writes (patroni_maximum_lag_on_failover)`;
+  }
+  const standby = d.syncStandby ? `synchronous standby ${d.syncStandby}` : 'NO synchronous standby now';
+  return d.mode === 'strict'
+    ? `strict: no acknowledged write is lost in a failover; without a synchronous standby writes stop (${standby})`
+    : `sync: no acknowledged write is lost in a failover while a synchronous standby exists (${standby})`;
 }

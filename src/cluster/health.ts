@@ -18,7 +18,7 @@ export interface ClusterSnapshot {
   /** Absent when the inventory has no pgbackrest group. */
   backups?: { host: string; info?: StanzaInfo };
   certificates: { host: string; files: CertificateFile[] }[];
-  settings: { maximumLagBytes: number; synchronousMode: boolean };
+  settings: { maximumLagBytes: number; durability: Durability };
 }
 
 export interface MemberSnapshot {
@@ -74,8 +74,13 @@ export interface Assessment {
   haproxy: { host: string; primary: string[]; replicas: string[]; answered: boolean }[];
   backups?: { count: number; newest?: Backup; archive?: { min: string; max: string } };
   certificates: { host: string; path: string; subject: string; notAfter: string; daysLeft: number }[];
+  /** What a failover may lose, as the inventory declares it (patroni_durability), and the synchronous standby. */
+  durability: { mode: Durability; maximumLagBytes: number; syncStandby?: string };
   problems: Problem[];
 }
+
+/** patroni_durability: async (a failover may lose up to maximum_lag_on_failover), sync, strict. */
+export type Durability = 'async' | 'sync' | 'strict';
 
 /** Pure: what the snapshot means. Each rule names what is wrong, where, and what to do. */
 export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inventory.yaml'): Assessment {
@@ -186,11 +191,14 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
       );
     }
   }
-  if (leaderName && s.settings.synchronousMode && !view.some((x) => x.role === 'sync_standby')) {
+  const syncStandby = view.find((x) => x.role === 'sync_standby')?.name;
+  if (leaderName && s.settings.durability !== 'async' && !syncStandby) {
     problem(
       'degraded',
       'cluster',
-      'synchronous mode is on but no replica is a synchronous standby: a failover now may lose commits',
+      s.settings.durability === 'strict'
+        ? 'strict synchronous mode is on but no replica is a synchronous standby: the leader refuses writes'
+        : 'synchronous mode is on but no replica is a synchronous standby: a failover now may lose commits',
     );
   }
 
@@ -219,6 +227,11 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     haproxy,
     ...(backups ? { backups } : {}),
     certificates,
+    durability: {
+      mode: s.settings.durability,
+      maximumLagBytes: s.settings.maximumLagBytes,
+      ...(syncStandby ? { syncStandby } : {}),
+    },
     problems,
   };
 }

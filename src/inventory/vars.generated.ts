@@ -52,6 +52,10 @@ export interface PgprovVars {
    */
   pgprov_known_hosts?: string;
   /**
+   * What a failover may lose: `async` (up to patroni_maximum_lag_on_failover bytes of acknowledged writes), `sync` (nothing acknowledged while a synchronous standby exists; the leader goes on alone without one), `strict` (nothing acknowledged; no writes without a synchronous standby). Default: async.
+   */
+  patroni_durability?: 'async' | 'sync' | 'strict';
+  /**
    * Name of the cluster (Patroni scope; also used in etcd keys and file names).
    */
   cluster_name?: string;

@@ -2,6 +2,7 @@ import {
   type Assessment,
   assess,
   type ClusterSnapshot,
+  type Durability,
   type MemberSnapshot,
   type Thresholds,
 } from '../cluster/health.js';
@@ -122,7 +123,7 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
     })),
     settings: {
       maximumLagBytes: Number(session.setting('patroni_maximum_lag_on_failover') ?? 1048576),
-      synchronousMode: session.setting('patroni_synchronous_mode') === true,
+      durability: durabilityOf(session.setting('patroni_durability')),
     },
   };
 }
@@ -142,6 +143,11 @@ function etcdTls(address: string, v: Record<string, unknown>, dir: string, host:
     cert: `${dir}/${host}.crt`,
     key: `${dir}/${host}.key`,
   };
+}
+
+/** The inventory's patroni_durability; anything else is async, the mode that promises least. */
+function durabilityOf(value: unknown): Durability {
+  return value === 'sync' || value === 'strict' ? value : 'async';
 }
 
 /** Every copy of the host's certificate and of the CA that pgprov places (each service keeps its own). */

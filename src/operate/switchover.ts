@@ -31,7 +31,7 @@ export async function switchover(
   const assessment = assess(before, MEMBERS_ONLY);
   const plan = planSwitchover(assessment, {
     ...(options.to ? { to: options.to } : {}),
-    synchronousMode: before.settings.synchronousMode,
+    synchronousMode: before.settings.durability !== 'async',
     maximumLagMb: before.settings.maximumLagBytes / 1048576,
     inventoryFile: options.inventoryFile,
   });

@@ -87,7 +87,7 @@ function healthy(): ClusterSnapshot {
         { path: `/etc/pgprov/tls/${host}.crt`, subject: host, notAfter: new Date(AT.getTime() + 365 * DAY) },
       ],
     })),
-    settings: { maximumLagBytes: 1048576, synchronousMode: false },
+    settings: { maximumLagBytes: 1048576, durability: 'async' },
   };
 }
 
@@ -116,6 +116,24 @@ describe('the status assessment', () => {
       ['pg3', 'replica', 'streaming'],
     ]);
     expect(a.vip).toEqual({ address: '10.0.0.10', heldBy: ['pg1'] });
+  });
+
+  it('says what a failover may lose: async up to maximum_lag_on_failover; sync and strict need a standby', () => {
+    expect(assess(healthy(), T).durability).toEqual({ mode: 'async', maximumLagBytes: 1048576 });
+    const sync = healthy();
+    sync.settings.durability = 'sync';
+    for (const m of sync.members) m.view = view('pg1', 1, { pg2: { role: 'sync_standby' } });
+    expect(assess(sync, T).durability).toEqual({
+      mode: 'sync',
+      maximumLagBytes: 1048576,
+      syncStandby: 'pg2',
+    });
+    expect(problems(sync)).toEqual([]);
+    const strict = healthy();
+    strict.settings.durability = 'strict';
+    expect(problems(strict)).toEqual([
+      'degraded cluster: strict synchronous mode is on but no replica is a synchronous standby: the leader refuses writes',
+    ]);
   });
 
   it('a stopped replica: degraded, with how to look', () => {

@@ -22,6 +22,7 @@ const cluster = (...members: MemberRow[]): Assessment => ({
   members: [row('pg1', { role: 'leader', receiver: '-' }), ...members],
   etcd: { healthy: 3, total: 3, members: [] },
   haproxy: [],
+  durability: { mode: 'async', maximumLagBytes: 1048576 },
   certificates: [],
   problems: [],
 });

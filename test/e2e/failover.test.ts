@@ -1,13 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labStart, labStop } from '../../src/lab/index.js';
-import { lostThroughVip, patroniMembers, vipWriter, waitFor, writesTable } from '../support/cluster.js';
+import {
+  lostThroughVip,
+  patroniMembers,
+  syncReady,
+  vipWriter,
+  waitFor,
+  writesTable,
+} from '../support/cluster.js';
 import type { Assessment } from '../../src/cluster/health.js';
 import { runCli } from '../support/cli.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 import { longestRefusal, type Writer } from '../../src/drill/writer.js';
 
 const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
-const SYNC = { patroni_synchronous_mode: true };
+const SYNC = { patroni_durability: 'sync' };
 
 const running = (state: string): boolean => ['running', 'streaming'].includes(state);
 
@@ -22,14 +29,7 @@ describe('failover drill: the leader host loses power (synchronous mode)', () =>
 
   beforeAll(async () => {
     await ensureStack(SYNC);
-    const members = await waitFor(
-      'a leader and a synchronous standby',
-      () => patroniMembers(),
-      (m) =>
-        m.filter((x) => x.Role === 'Leader').length === 1 &&
-        m.some((x) => x.Role === 'Sync Standby' && running(x.State)) &&
-        m.every((x) => running(x.State)),
-    );
+    const members = await syncReady();
     leader = members.find((m) => m.Role === 'Leader')?.Member as string;
     await writesTable('failover_writes');
   });

@@ -39,6 +39,16 @@ describe('stage 2: the schema', () => {
     );
   });
 
+  it('reports a durability that is not one of the three, with the choices', () => {
+    const [issue] = issues(yaml`
+      all:
+        vars:
+          patroni_durability: synchronous
+    `);
+    expect(issue).toMatchObject({ line: 3, path: 'all.vars.patroni_durability' });
+    expect(show(issue!)).toContain('one of async, sync, strict');
+  });
+
   it('reports a variable written directly under a group, at its key', () => {
     const [issue] = issues(yaml`
       all:

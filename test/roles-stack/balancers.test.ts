@@ -73,11 +73,11 @@ describe("the haproxy role's haproxy.cfg", () => {
     ]);
   });
 
-  it('sends port 5001 to the replicas, round robin, checked on OPTIONS /replica', () => {
+  it('sends port 5001 to the replicas no further behind than a failover may promote, round robin', () => {
     const lines = section(cfg(), 'postgres_replicas');
     expect(lines).toContain('bind *:5001');
     expect(lines).toContain('balance roundrobin');
-    expect(lines).toContain('option httpchk OPTIONS /replica');
+    expect(lines).toContain('option httpchk OPTIONS /replica?lag=1048576');
     expect(
       lines.filter((l) => l.startsWith('server ')).map((l) => l.split(' ').slice(0, 3).join(' ')),
     ).toEqual(['server pg1 10.231.0.11:5432', 'server pg2 10.231.0.12:5432', 'server pg3 10.231.0.13:5432']);

@@ -153,16 +153,26 @@ describe("the patroni role's config.yml", () => {
       retry_timeout: 10,
       maximum_lag_on_failover: 1048576,
       synchronous_mode: false,
+      synchronous_mode_strict: false,
       postgresql: { use_pg_rewind: true, use_slots: true },
     });
     expect(bootstrap.initdb).toEqual([{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums']);
     expect(bootstrap.post_bootstrap).toBe('/etc/patroni/post-bootstrap.sh');
     const tuned = patroniConfig({
-      patroni_synchronous_mode: true,
+      patroni_durability: 'sync',
       patroni_ttl: 20,
       patroni_loop_wait: 5,
     }).bootstrap;
-    expect(tuned.dcs).toMatchObject({ synchronous_mode: true, ttl: 20, loop_wait: 5 });
+    expect(tuned.dcs).toMatchObject({
+      synchronous_mode: true,
+      synchronous_mode_strict: false,
+      ttl: 20,
+      loop_wait: 5,
+    });
+    expect(patroniConfig({ patroni_durability: 'strict' }).bootstrap.dcs).toMatchObject({
+      synchronous_mode: true,
+      synchronous_mode_strict: true,
+    });
   });
 
   it("puts the parameters Patroni takes only from etcd in bootstrap.dcs, the others in the host's section", () => {

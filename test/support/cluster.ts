@@ -29,6 +29,19 @@ export async function patroniMembers(host = 'pg1'): Promise<Member[]> {
 /** Waits until a condition holds, polling once a second; throws with the last value seen. */
 export const waitFor = until;
 
+const running = (state: string): boolean => ['running', 'streaming'].includes(state);
+
+/** Waits for one leader, a synchronous standby and every member running (synchronous mode); returns them. */
+export const syncReady = (): Promise<Member[]> =>
+  waitFor(
+    'a leader and a synchronous standby',
+    () => patroniMembers(),
+    (m) =>
+      m.filter((x) => x.Role === 'Leader').length === 1 &&
+      m.some((x) => x.Role === 'Sync Standby' && running(x.State)) &&
+      m.every((x) => running(x.State)),
+  );
+
 /** A new, empty table for a drill writer, made through the VIP by the admin role. */
 export const writesTable = async (table: string): Promise<void> => (await lab()).writesTable(table);
 
