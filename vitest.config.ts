@@ -16,6 +16,7 @@ const E2E_ORDER = [
   'scale',
   'rollout',
   'failover',
+  'partition',
   'safety',
   'vagrantfile',
 ];

@@ -7,6 +7,9 @@
  *                 profile (ttl 20, loop_wait 5, retry_timeout 5; HAProxy checks every second in both): seconds of
  *                 refused writes through the VIP, acknowledged writes lost, the old leader's rejoin
  *   day2          status (median), a full backup, reinit of a replica, restore --latest of the whole cluster
+ *   partitions    the leader's network cut for 60 s then healed (BENCH_PARTITIONS times, default 10), in
+ *                 synchronous then asynchronous mode with the fast profile: outage, acknowledged writes lost,
+ *                 members not streaming on the leader's timeline afterwards
  *   preinstalled  the whole stack on fresh hosts whose packages are already installed (an image built with them)
  * Environment: BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
  * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
@@ -16,16 +19,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DrillCluster } from '../drill/lab.js';
 import { loadInventory } from '../inventory/load.js';
-import { labDown, labUp } from '../lab/index.js';
 import { noOpApplies, perHost, stats, timedApply } from './apply.js';
 import { day2Bench } from './day2.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
+import { leaderPartition, type PartitionResult } from '../drill/partition.js';
+import { labDown, labHeal, labPartition, labUp } from '../lab/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
 const HOSTS = ['pg1', 'pg2', 'pg3'];
 const FAST = { patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
-const DEFAULTS = { patroni_ttl: 30, patroni_loop_wait: 10, patroni_retry_timeout: 10 };
+const DEFAULTS = {
+  patroni_ttl: 30,
+  patroni_loop_wait: 10,
+  patroni_retry_timeout: 10,
+  patroni_durability: 'async',
+};
+const SYNC = { patroni_durability: 'sync' };
+const LAB_NETWORK = {
+  cut: async (host: string) => void (await labPartition(host)),
+  heal: async (host: string) => void (await labHeal(host)),
+};
+const leaderTimeline = (r: PartitionResult) => r.members.find((m) => m.role === 'leader')?.timeline;
 const PACKAGES =
   'etcd-server etcd-client postgresql-common postgresql-15 patroni python3-etcd curl pgbackrest haproxy keepalived';
 
@@ -104,6 +119,34 @@ async function main(): Promise<void> {
   }
 
   if (wanted('day2')) await day2Bench(INVENTORY, repeat, log);
+
+  if (wanted('partitions')) {
+    const cluster = new DrillCluster(await loadInventory(INVENTORY));
+    const times = Number(process.env.BENCH_PARTITIONS ?? 10);
+    for (const [name, profile] of [
+      ['leader partitioned 60 s, synchronous, fast profile', { ...FAST, ...SYNC }],
+      ['leader partitioned 60 s, asynchronous, fast profile', FAST],
+    ] as const) {
+      await timedApply(INVENTORY, { extraVars: profile });
+      const runs: PartitionResult[] = [];
+      for (let i = 0; i < times; i++)
+        runs.push(await leaderPartition(cluster, LAB_NETWORK, { forMs: 60_000, table: 'bench_partition' }));
+      const outage = stats(runs.map((r) => r.outageSeconds));
+      log(
+        `${name}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)} over ${times} (target < 30 s)`,
+      );
+      for (const r of runs) {
+        const forked = r.members.filter(
+          (m) => m.role !== 'leader' && (m.receiver !== 'streaming' || m.timeline !== leaderTimeline(r)),
+        );
+        log(
+          `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}, ${r.acknowledged} acknowledged, ` +
+            `${r.lost.length} lost${forked.length ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}` : ''}`,
+        );
+      }
+    }
+    await timedApply(INVENTORY, { extraVars: DEFAULTS });
+  }
 
   if (wanted('preinstalled')) {
     await labDown();

@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { labDown, labHostNamed, labSshArgs, labStart, labStatus, labStop, labUp } from '../lab/index.js';
-import { collectList, positiveInt } from './options.js';
+import {
+  labDown,
+  labHeal,
+  labHostNamed,
+  labPartition,
+  labSshArgs,
+  labStart,
+  labStatus,
+  labStop,
+  labUp,
+} from '../lab/index.js';
+import { collectList, duration, positiveInt } from './options.js';
 import type { Output } from './output.js';
 import { EXIT } from './report.js';
 import { main } from './main.js';
@@ -110,4 +120,39 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
     .description('boot a stopped host again (same disk, same keys)')
     .argument('<host>')
     .action(async (host: string) => output.out((await labStart(host)).message));
+
+  lab
+    .command('partition')
+    .description(
+      'cut a host off the lab network (its link on the bridge goes down, like a pulled cable); it keeps running',
+    )
+    .argument('<host>')
+    .option(
+      '--for <duration>',
+      'heal it again after this long (e.g. 60s); without it, `lab heal` does',
+      duration('--for'),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  pgprov lab partition pg1 --for 60s   the leader alone for a minute, then back
+  pgprov lab partition pg2             cut off until \`pgprov lab heal pg2\``,
+    )
+    .action(async (host: string, opts: { for?: number }) =>
+      output.out(
+        (
+          await labPartition(host, {
+            ...(opts.for !== undefined ? { forMs: opts.for } : {}),
+            onProgress: (m) => output.err(m),
+          })
+        ).message,
+      ),
+    );
+
+  lab
+    .command('heal')
+    .description('put a partitioned host back on the lab network')
+    .argument('<host>')
+    .action(async (host: string) => output.out((await labHeal(host)).message));
 }

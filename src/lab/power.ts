@@ -31,7 +31,8 @@ export interface LabPowerResult {
   seconds: number;
 }
 
-async function withHost<T>(
+/** Runs `fn` under the lab's lock for a host the lab has; a host it has not is a usage error. */
+export async function withHost<T>(
   name: string,
   options: LabPowerOptions,
   fn: (layout: LabLayout, state: LabState, host: LabHost) => Promise<T>,
