@@ -22,7 +22,7 @@ import { loadInventory } from '../inventory/load.js';
 import { noOpApplies, perHost, stats, timedApply } from './apply.js';
 import { day2Bench } from './day2.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
-import { leaderPartition, type PartitionResult } from '../drill/partition.js';
+import { partitionDrill, type PartitionResult } from '../drill/partition.js';
 import { labDown, labHeal, labPartition, labUp } from '../lab/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       await timedApply(INVENTORY, { extraVars: profile });
       const runs: PartitionResult[] = [];
       for (let i = 0; i < times; i++)
-        runs.push(await leaderPartition(cluster, LAB_NETWORK, { forMs: 60_000, table: 'bench_partition' }));
+        runs.push(await partitionDrill(cluster, LAB_NETWORK, { forMs: 60_000, table: 'bench_partition' }));
       const outage = stats(runs.map((r) => r.outageSeconds));
       log(
         `${name}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)} over ${times} (target < 30 s)`,

@@ -10,7 +10,9 @@ export interface Network {
 }
 
 export interface PartitionOptions {
-  /** How long the leader stays cut off. */
+  /** Whom to cut off: the leader (default), or a replica (the synchronous standby if there is one). */
+  target?: 'leader' | 'replica';
+  /** How long it stays cut off. */
   forMs: number;
   /** The writer's table (made empty first). */
   table: string;
@@ -20,6 +22,9 @@ export interface PartitionOptions {
 }
 
 export interface PartitionResult {
+  /** The member that was cut off. */
+  cut: string;
+  /** The leader before the drill. */
   leader: string;
   /** The leader after the drill (undefined: none was elected). */
   newLeader: string | undefined;
@@ -33,12 +38,12 @@ export interface PartitionResult {
 }
 
 /**
- * The leader partition of issue 7, as one drill for the e2e test and the benchmark: a writer numbers rows through
- * the VIP; the leader's network is cut for `forMs`, then healed; the drill waits for the old leader to stream from
- * the new one and reports the outage, the acknowledged writes that are gone, and every member's timeline and WAL
- * receiver as PostgreSQL reports them (not Patroni's "running").
+ * The partitions of issue 7, as one drill for the e2e tests and the benchmark: a writer numbers rows through the
+ * VIP; the leader's (or a replica's) network is cut for `forMs`, then healed; the drill waits for the member cut
+ * off to stream from the leader and reports the outage, the acknowledged writes that are gone, and every member's
+ * timeline and WAL receiver as PostgreSQL reports them (not Patroni's "running").
  */
-export async function leaderPartition(
+export async function partitionDrill(
   cluster: DrillCluster,
   network: Network,
   options: PartitionOptions,
@@ -46,9 +51,15 @@ export async function leaderPartition(
   const say = options.progress ?? (() => undefined);
   const hosts = cluster.inventory.groups.postgres_cluster ?? [];
   const leaderOf = (m: ListedMember[]) => m.find((x) => x.Role === 'Leader')?.Member;
-  const leader = leaderOf(await cluster.members(hosts[0] ?? 'pg1'));
+  const before = await cluster.members(hosts[0] ?? 'pg1');
+  const leader = leaderOf(before);
   if (!leader) throw new Error('the cluster has no leader: nothing to partition');
-  const witness = hosts.find((h) => h !== leader) ?? leader;
+  const target =
+    options.target === 'replica'
+      ? (before.find((x) => x.Role === 'Sync Standby') ?? before.find((x) => x.Role !== 'Leader'))?.Member
+      : leader;
+  if (!target) throw new Error('the cluster has no replica: nothing to partition');
+  const witness = hosts.find((h) => h !== target) ?? target;
 
   await cluster.writesTable(options.table);
   const writer = startWriter(
@@ -62,19 +73,19 @@ export async function leaderPartition(
       async () => writer.writes,
       (w) => w.filter((x) => x.ok).length >= 20,
     );
-    say(`cutting ${leader} (the leader) off for ${options.forMs / 1000} s`);
-    await network.cut(leader);
+    say(`cutting ${target}${target === leader ? ' (the leader)' : ''} off for ${options.forMs / 1000} s`);
+    await network.cut(target);
     try {
       await sleep(options.forMs);
     } finally {
-      await network.heal(leader);
+      await network.heal(target);
     }
-    say(`${leader} is back; waiting for it to stream from the leader`);
+    say(`${target} is back; waiting for it to stream from the leader`);
     await until(
-      `${leader} streaming again`,
+      `${target} streaming again`,
       () =>
         cluster
-          .onHost(leader, `sudo -u postgres psql -XAtc "SELECT status FROM pg_stat_wal_receiver"`)
+          .onHost(target, `sudo -u postgres psql -XAtc "SELECT status FROM pg_stat_wal_receiver"`)
           .catch(() => ''),
       (s) => s.trim() === 'streaming',
       options.rejoinTimeoutMs ?? 180_000,
@@ -87,6 +98,7 @@ export async function leaderPartition(
   const newLeader = leaderOf(await cluster.members(witness));
   const present = await readIds(cluster, options.table);
   return {
+    cut: target,
     leader,
     newLeader,
     outageSeconds: longestRefusal(writes).seconds,
