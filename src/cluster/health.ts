@@ -155,6 +155,17 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
       continue;
     }
     if (own && own.state !== 'running') {
+      if (isTheLeader && !leaders.some((x) => x.host === m.host)) {
+        // The leader key is held but nothing can take writes; no replica may promote while the key is held.
+        problem(
+          'critical',
+          m.host,
+          `holds the leader key but its PostgreSQL is ${own.state}: no member accepts writes`,
+          `sudo journalctl -u patroni on ${m.host}; if its timeline forked (after a partition), stop Patroni there ` +
+            `(sudo systemctl stop patroni) so a replica takes over, then pgprov reinit ${inventoryFile} ${m.host}`,
+        );
+        continue;
+      }
       problem('degraded', m.host, `PostgreSQL is ${own.state}`, `sudo journalctl -u patroni on ${m.host}`);
       continue;
     }

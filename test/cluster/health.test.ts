@@ -253,6 +253,27 @@ describe('the status assessment', () => {
     );
   });
 
+  it('a leader whose PostgreSQL cannot start (its timeline forked in a partition): critical, and how out', () => {
+    const s = healthy();
+    // Recorded on the lab after a leader partition on Debian 12: the old leader took the key back, then failed.
+    for (const m of s.members) m.view = view('pg1', 16, { pg1: { state: 'start failed' } });
+    (s.members[0] as ClusterSnapshot['members'][number]).patroni = {
+      answered: true,
+      state: 'start failed',
+      role: 'master',
+      pendingRestart: false,
+      replication: [],
+    };
+    const a = assess(s, T, 'lab.yaml');
+    expect(a.verdict).toBe('critical');
+    const found = a.problems.find((p) => p.subject === 'pg1');
+    expect(found?.message).toBe(
+      'holds the leader key but its PostgreSQL is start failed: no member accepts writes',
+    );
+    expect(found?.hint).toContain('sudo systemctl stop patroni');
+    expect(found?.hint).toContain('pgprov reinit lab.yaml pg1');
+  });
+
   it('HAProxy routing writes elsewhere than the leader', () => {
     const s = healthy();
     for (const x of s.balancers[1]?.haproxy?.servers ?? [])
