@@ -33,8 +33,11 @@ export interface ApplyRequest {
   now?: Date;
   /** Hosts to leave out, as if the inventory did not list them (`pgprov remove` converges the others). */
   without?: string[];
-  /** Certificates to reissue beyond the inventory's renewal policy (`pgprov certs`). */
-  renew?: { withinDays?: number; all?: boolean };
+  /**
+   * Certificates to reissue beyond the inventory's renewal policy (`pgprov certs`); `rotation`: this apply is a
+   * step of `pgprov certs --rotate-ca`, which says so itself (no warning that a rotation is under way).
+   */
+  renew?: { withinDays?: number; all?: boolean; rotation?: boolean };
 }
 
 /** load -> validate -> PKI -> plan (pure) -> apply. The only place that wires the real world to the engine. */
@@ -64,6 +67,7 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
       request.renew?.withinDays ?? 0,
     ),
     ...(request.renew?.all ? { renewAll: true } : {}),
+    ...(request.renew?.rotation ? { rotating: true } : {}),
     stateDir: inventory.stateDir,
     clusterName,
     // Clients reach PostgreSQL through the virtual IP too, so it is a name of every host's certificate.

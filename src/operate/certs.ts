@@ -122,7 +122,7 @@ export async function rotateCa(
   let changed = 0;
   while (step !== undefined) {
     options.progress(`step ${ROTATION_STEPS.indexOf(step) + 1} of 3: ${STEP_MEANING[step]}`);
-    changed += (await rollOut(session, options, {})).changed;
+    changed += (await rollOut(session, options, { rotation: true })).changed;
     const next = await advanceRotation({
       stateDir,
       newCa: () => Promise.reject(new Error('a rotation under way needs no new CA')),
@@ -137,7 +137,7 @@ export async function rotateCa(
 async function rollOut(
   session: Session,
   options: RolloutOptions,
-  renew: { withinDays?: number; all?: boolean },
+  renew: { withinDays?: number; all?: boolean; rotation?: boolean },
 ): Promise<{ changed: number }> {
   const events: RunEvent[] = [];
   const run = await runApply({

@@ -53,6 +53,8 @@ export interface EnsurePkiOptions {
   renewWithinDays?: number;
   /** Reissue every host certificate, whatever its expiry (with the same keys). */
   renewAll?: boolean;
+  /** The caller is rotating the CA and reports its steps: no warning that a rotation is under way. */
+  rotating?: boolean;
   /** Lifetime of a new host certificate (default 365 days; never beyond the CA's). */
   leafValidityDays?: number;
   /** Lifetime of a new CA (default 3650 days). */
@@ -90,7 +92,7 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<PkiState> {
     const rotation = rotationFiles(options.stateDir);
     const step = await readRotation(rotation);
     const trust = await trustedCas(rotation, step, ca.certPem);
-    if (step) {
+    if (step && !options.rotating) {
       warnings.push(
         `a CA rotation is under way (step ${ROTATION_STEPS.indexOf(step) + 1} of 3: ${STEP_MEANING[step]}); ` +
           '`pgprov certs --rotate-ca` goes on with it',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.js';
 import { connectHost } from '../../src/engine/run.js';
-import { labHostNamed, labUp } from '../../src/lab/index.js';
+import { labHeal, labPartition, labUp } from '../../src/lab/index.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { apply, changedTasks, LAB_INVENTORY, onHost, ROOT, totalChanged } from '../support/lab.js';
 
@@ -19,8 +19,6 @@ const failure = (events: RunEvent[], host: string) => {
   const e = events.find((x) => x.type === 'host-failed' && x.host === host);
   return e?.type === 'host-failed' ? e.error : undefined;
 };
-const link = (state: 'up' | 'down', host: string) =>
-  execFileSync('ip', ['link', 'set', labHostNamed(host).veth, state]);
 
 describe('faults: pgprov fails clearly and leaves hosts whole', () => {
   beforeAll(async () => {
@@ -28,7 +26,9 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
     // Converge first, so each case below starts from a known cluster.
     expect((await applyEtcd()).failed).toBe(false);
   });
-  afterAll(() => link('up', 'pg2'));
+  afterAll(async () => {
+    await labHeal('pg2');
+  });
 
   it('an unreachable host stops the run before anything is applied anywhere', async () => {
     const inventory = join(dir, 'unreachable.yaml');
@@ -104,10 +104,10 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
         get roundTrips() {
           return t.roundTrips;
         },
-        put: (f, o) => {
+        put: async (f, o) => {
           if (!cut) {
             cut = true;
-            link('down', 'pg2');
+            await labPartition('pg2');
           }
           return t.put(f, o);
         },
@@ -115,7 +115,7 @@ describe('faults: pgprov fails clearly and leaves hosts whole', () => {
       return wrapped;
     };
     const run = await applyEtcd({ connect, extraVars: { etcd_heartbeat_interval_ms: 150 } });
-    link('up', 'pg2');
+    await labHeal('pg2');
     expect(cut).toBe(true);
     expect(failure(run.events, 'pg2')?.code).toBe('E_CONNECT');
     expect(run.recap.pg2?.failed).toBe(1);

@@ -359,6 +359,7 @@ describe('day-2 commands on the lab', () => {
       expect(rotated.code, rotated.stderr).toBe(0);
       for (const step of ['step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'the old CA is retired'])
         expect(rotated.stderr).toContain(step);
+      expect(rotated.stderr).not.toContain('a CA rotation is under way');
     } finally {
       writes = await writer.stop();
     }
