@@ -54,13 +54,7 @@ async function underWrites(
     await writer.stop();
   }
   const writes = writer.writes;
-  const reader = await cluster.connect(5000, 'admin');
-  let present: number[];
-  try {
-    present = (await reader.query<{ id: string }>(`SELECT id FROM ${table}`)).rows.map((r) => Number(r.id));
-  } finally {
-    await reader.end();
-  }
+  const present = await cluster.presentIds(table);
   const last = writes.filter((w) => w.ok).at(-1)?.server ?? '';
   return {
     refusedSeconds: longestRefusal(writes).seconds,

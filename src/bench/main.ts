@@ -23,7 +23,7 @@ import { noOpApplies, perHost, stats, timedApply } from './apply.js';
 import { day2Bench } from './day2.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
 import { partitionDrill, type PartitionResult } from '../drill/partition.js';
-import { labDown, labHeal, labPartition, labUp } from '../lab/index.js';
+import { labDown, labNetwork, labUp } from '../lab/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
@@ -36,10 +36,6 @@ const DEFAULTS = {
   patroni_durability: 'async',
 };
 const SYNC = { patroni_durability: 'sync' };
-const LAB_NETWORK = {
-  cut: async (host: string) => void (await labPartition(host)),
-  heal: async (host: string) => void (await labHeal(host)),
-};
 const leaderTimeline = (r: PartitionResult) => r.members.find((m) => m.role === 'leader')?.timeline;
 const PACKAGES =
   'etcd-server etcd-client postgresql-common postgresql-15 patroni python3-etcd curl pgbackrest haproxy keepalived';
@@ -130,7 +126,7 @@ async function main(): Promise<void> {
       await timedApply(INVENTORY, { extraVars: profile });
       const runs: PartitionResult[] = [];
       for (let i = 0; i < times; i++)
-        runs.push(await partitionDrill(cluster, LAB_NETWORK, { forMs: 60_000, table: 'bench_partition' }));
+        runs.push(await partitionDrill(cluster, labNetwork, { forMs: 60_000, table: 'bench_partition' }));
       const outage = stats(runs.map((r) => r.outageSeconds));
       log(
         `${name}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)} over ${times} (target < 30 s)`,

@@ -11,10 +11,11 @@ export function registerReinit(program: Command, output: Output): void {
       .summary("rebuild a broken replica from the leader (deletes the replica's data directory)")
       .description(
         `Rebuild a replica that crashed, diverged from the leader's timeline or lost its data: Patroni is stopped
-there, the data directory is deleted, and Patroni restores the newest backup from the pgBackRest repository
-into it and catches up from the leader (or clones the leader with pg_basebackup: without a backup, or with
-patroni_replica_from_backup=false); the command ends when the replica streams on the leader's timeline. Refuses the leader, and refuses while no leader runs. Asks for
-confirmation (type the host's name) unless --yes.`,
+there, the data directory is deleted, and Patroni restores the newest backup of the leader's timeline from
+the pgBackRest repository into it and catches up from the leader (or clones the leader with pg_basebackup:
+without such a backup, or with patroni_replica_from_backup=false); the command ends when the replica streams
+on the leader's timeline. Refuses the leader, and refuses while no leader runs. Asks for confirmation (type
+the host's name) unless --yes.`,
       ),
   )
     .argument('<host>', 'the replica to rebuild')

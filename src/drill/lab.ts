@@ -47,6 +47,17 @@ export class DrillCluster {
     }
   }
 
+  /** The ids a drill writer's table holds, read back through the VIP by the admin role. */
+  async presentIds(table: string): Promise<number[]> {
+    const reader = await this.connect(5000, 'admin');
+    try {
+      const { rows } = await reader.query<{ id: string }>(`SELECT id FROM ${table}`);
+      return rows.map((r) => Number(r.id));
+    } finally {
+      await reader.end();
+    }
+  }
+
   /** Runs a shell script on a host (as the inventory's user; use sudo inside), returns its stdout. */
   onHost(host: string, script: string): Promise<string> {
     return runOnHost(this.inventory, host, script);

@@ -96,7 +96,7 @@ export async function partitionDrill(
   }
 
   const newLeader = leaderOf(await cluster.members(witness));
-  const present = await readIds(cluster, options.table);
+  const present = await cluster.presentIds(options.table);
   return {
     cut: target,
     leader,
@@ -106,16 +106,6 @@ export async function partitionDrill(
     lost: lostWrites(writes, present),
     members: await Promise.all(hosts.map((h) => memberView(cluster, h))),
   };
-}
-
-async function readIds(cluster: DrillCluster, table: string): Promise<number[]> {
-  const reader = await cluster.connect(5000, 'admin');
-  try {
-    const { rows } = await reader.query<{ id: string }>(`SELECT id FROM ${table}`);
-    return rows.map((r) => Number(r.id));
-  } finally {
-    await reader.end();
-  }
 }
 
 /** A member as PostgreSQL sees itself: primary or standby, its timeline, its WAL receiver. */

@@ -6,7 +6,7 @@ export { labUp, type LabUpOptions, type LabUpResult } from './up.js';
 export { labDown, type LabDownOptions, type LabDownResult } from './down.js';
 export { labStatus, type LabStatus, type LabHostStatus, type LabStatusOptions } from './status.js';
 export { labStart, labStop, type LabPowerOptions, type LabPowerResult } from './power.js';
-export { labHeal, labPartition, type LabPartitionOptions } from './partition.js';
+export { labHeal, labNetwork, labPartition, type LabPartitionOptions } from './partition.js';
 export { labSshArgs, type SshArgsOptions } from './ssh.js';
 export { ensureLabImage, imageReady, IMAGE_PACKAGES, type ImageOptions, type ImageResult } from './image.js';
 export { LAB_HOME, labLayout, type LabLayout } from './layout.js';

@@ -45,6 +45,12 @@ export async function labPartition(name: string, options: LabPartitionOptions = 
   };
 }
 
+/** The lab's network as the partition drill cuts and heals it (src/drill/partition.ts `Network`). */
+export const labNetwork = {
+  cut: async (host: string): Promise<void> => void (await labPartition(host)),
+  heal: async (host: string): Promise<void> => void (await labHeal(host)),
+};
+
 /** Brings a partitioned host's network back. */
 export async function labHeal(
   name: string,

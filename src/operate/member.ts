@@ -16,7 +16,7 @@ export async function startPatroni(session: Session, host: string): Promise<void
 /** How Patroni will fill a member's empty data directory, as a person would say it. */
 export function fillsFrom(session: Session, host: string, leader: string): string {
   return session.vars(host).patroni_replica_restore_command
-    ? `restore the newest backup from the repository into it and catch up from the leader ${leader} (or clone ${leader} if there is no backup)`
+    ? `restore the newest backup of the leader's timeline from the repository into it and catch up from the leader ${leader} (or clone ${leader} if there is none)`
     : `clone the leader ${leader} into it`;
 }
 

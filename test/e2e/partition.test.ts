@@ -2,16 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.js';
 import { DrillCluster } from '../../src/drill/lab.js';
 import { partitionDrill } from '../../src/drill/partition.js';
-import { labHeal, labPartition } from '../../src/lab/index.js';
+import { labHeal, labNetwork } from '../../src/lab/index.js';
 import { syncReady } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY } from '../support/lab.js';
 
 // Synchronous, with the fast profile the target is stated for (writes back within 30 s of the cut).
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
-const network = {
-  cut: async (host: string) => void (await labPartition(host)),
-  heal: async (host: string) => void (await labHeal(host)),
-};
 
 /**
  * A replica cut off while the leader keeps running: the leader must keep taking writes (another replica becomes
@@ -35,7 +31,7 @@ describe('network partition of a replica (synchronous mode)', () => {
   it('the synchronous standby cut for 30 s: the leader keeps taking writes, the standby catches up', async () => {
     await syncReady();
     const cluster = new DrillCluster(await loadInventory(LAB_INVENTORY));
-    const r = await partitionDrill(cluster, network, {
+    const r = await partitionDrill(cluster, labNetwork, {
       target: 'replica',
       forMs: 30_000,
       table: 'replica_partition_writes',

@@ -51,14 +51,5 @@ export const vipWriter = (table: string): Writer =>
 
 /** Acknowledged writes of a drill writer that the table, read back through the VIP, does not hold. */
 export async function lostThroughVip(table: string, writes: readonly Write[]): Promise<number[]> {
-  const reader = await connectVip(5000, 'admin');
-  try {
-    const { rows } = await reader.query<{ id: string }>(`SELECT id FROM ${table}`);
-    return lostWrites(
-      writes,
-      rows.map((r) => Number(r.id)),
-    );
-  } finally {
-    await reader.end();
-  }
+  return lostWrites(writes, await (await lab()).presentIds(table));
 }
