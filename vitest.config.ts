@@ -19,6 +19,8 @@ const E2E_ORDER = [
   'partition',
   'safety',
   'vagrantfile',
+  // Replaces the Debian 12 lab with Debian 13 hosts: last.
+  'trixie',
 ];
 
 class LabOrder extends BaseSequencer {

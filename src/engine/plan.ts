@@ -4,7 +4,7 @@ import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { mergeVars } from '../inventory/precedence.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
-import type { Project, Task } from '../roles/model.js';
+import type { Platform, Project, Task } from '../roles/model.js';
 import { type HostTls, prepareModule, renderArgs } from '../roles/prepare.js';
 import { resolveVarReferences } from '../roles/render.js';
 import { evaluateWhen, lookupIn } from '../roles/when.js';
@@ -58,6 +58,8 @@ export interface PlanInputs {
   tls(host: string): HostTls;
   /** Secrets the roles declared, resolved (inventory, environment, file, stored or generated). */
   secrets?: Record<string, Secret>;
+  /** Each host's release (read from the host before planning); a host not in it plans for the oldest supported. */
+  platforms?: ReadonlyMap<string, Platform>;
 }
 
 /**
@@ -70,7 +72,12 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
   const limited = checkSelection(project, inventory, options);
   const masker = new Masker();
   const secrets = inputs.secrets ?? {};
-  const defaults = roleDefaults(project);
+  const defaults = new Map<string, Vars>();
+  const defaultsFor = (platform: Platform): Vars => {
+    let d = defaults.get(platform.codename);
+    if (!d) defaults.set(platform.codename, (d = roleDefaults(project, platform)));
+    return d;
+  };
   const issues: InputIssue[] = [];
   const phases: PhasePlan[] = [];
 
@@ -81,7 +88,15 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
       const host = inventory.hosts.find((h) => h.name === name) as InventoryHost;
       let vars: Vars;
       try {
-        vars = resolveVarReferences(hostVars(inventory, host, defaults, options.extraVars ?? {}, secrets));
+        const platform = platformOf(inputs, name);
+        vars = resolveVarReferences(
+          hostVars(inventory, host, {
+            defaults: defaultsFor(platform),
+            extraVars: options.extraVars ?? {},
+            secrets,
+            platform,
+          }),
+        );
       } catch (error) {
         issues.push({ file: inventory.file, message: `${name}: ${(error as Error).message}` });
         continue;
@@ -146,22 +161,38 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
   return { phases, hosts: inventory.hosts.filter((h) => used.has(h.name)), masker };
 }
 
-/** Every role's defaults, merged (role variable names do not collide: each role prefixes its own). */
-export const roleDefaults = (project: Project): Vars =>
-  Object.assign({}, ...[...project.roles.values()].map((r) => r.defaults)) as Vars;
+function platformOf(inputs: PlanInputs, host: string): Platform {
+  const platform = inputs.platforms?.get(host) ?? inputs.project.platforms[0];
+  if (!platform) throw new Error('internal: roles/platforms.yaml names no release');
+  return platform;
+}
 
 /**
- * Variables a host sees: role defaults < inventory group and host vars (already layered by the loader) <
- * resolved secrets (the same values, wrapped so they are masked) < extra vars, plus facts about the inventory
- * itself (`inventory_hostname`, `groups`).
+ * Every role's defaults, merged (role variable names do not collide: each role prefixes its own), then what the
+ * roles set for this release (roles/<role>/platforms/<codename>.yaml).
  */
-export function hostVars(
-  inventory: Inventory,
-  host: InventoryHost,
-  defaults: Vars,
-  extraVars: Vars,
-  secrets: Record<string, Secret> = {},
-): Vars {
+export const roleDefaults = (project: Project, platform?: Platform): Vars => {
+  const roles = [...project.roles.values()];
+  const forPlatform = platform ? roles.map((r) => r.platformDefaults[platform.codename] ?? {}) : [];
+  return Object.assign({}, ...roles.map((r) => r.defaults), ...forPlatform) as Vars;
+};
+
+export interface HostVarsInputs {
+  /** Role defaults for the host's release (roleDefaults). */
+  defaults: Vars;
+  extraVars: Vars;
+  secrets?: Record<string, Secret>;
+  /** The host's release: `os_codename`, `os_version`. */
+  platform?: Platform;
+}
+
+/**
+ * Variables a host sees: role defaults (with its release's values) < inventory group and host vars (already
+ * layered by the loader) < resolved secrets (the same values, wrapped so they are masked) < extra vars, plus
+ * facts about the host and the inventory (`os_codename`, `os_version`, `inventory_hostname`, `groups`).
+ */
+export function hostVars(inventory: Inventory, host: InventoryHost, inputs: HostVarsInputs): Vars {
+  const { defaults, extraVars, secrets = {}, platform } = inputs;
   const groups = Object.fromEntries(
     Object.entries(inventory.groups).map(([g, names]) => [
       g,
@@ -173,6 +204,7 @@ export function hostVars(
   );
   return {
     ...mergeVars([defaults, host.vars, secrets, extraVars]),
+    ...(platform ? { os_codename: platform.codename, os_version: platform.version } : {}),
     inventory_hostname: host.name,
     host: { name: host.name, address: host.connection.address, groups: host.groups },
     groups,

@@ -14,6 +14,7 @@ import { connect } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 import { type ApplyResult, applyPlan } from './apply.js';
 import { checkSelection, type RunPlan, planRun } from './plan.js';
+import { hostPlatforms, platformPreflight } from './platform.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -40,8 +41,17 @@ export interface ApplyRequest {
   renew?: { withinDays?: number; all?: boolean; rotation?: boolean };
 }
 
-/** load -> validate -> PKI -> plan (pure) -> apply. The only place that wires the real world to the engine. */
-export async function prepareRun(request: ApplyRequest): Promise<{ inventory: Inventory; plan: RunPlan }> {
+/** Opens each host's connection once for the whole run: reading its release, then applying. */
+type Connections = (host: InventoryHost, inventory: Inventory) => Promise<Transport>;
+
+/**
+ * load -> validate -> PKI -> each host's release -> plan (pure) -> apply. The only place that wires the real
+ * world to the engine.
+ */
+export async function prepareRun(
+  request: ApplyRequest,
+  open: Connections,
+): Promise<{ inventory: Inventory; plan: RunPlan; preflight: ReturnType<typeof platformPreflight> }> {
   const loaded = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
   const inventory = request.without?.length ? withoutHosts(loaded, request.without) : loaded;
   const project = await loadProject();
@@ -53,7 +63,7 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
     ...(request.extraVars ? { extraVars: request.extraVars } : {}),
   };
   // Usage mistakes stop the run before anything is written, locally or on a host.
-  checkSelection(project, inventory, selection);
+  const selected = checkSelection(project, inventory, selection);
   const clusterName = String(inventory.hosts[0]?.vars.cluster_name ?? 'pgprov');
   const setting = (name: string, fallback: unknown): unknown =>
     request.extraVars?.[name] ??
@@ -89,10 +99,19 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
       message: `secrets: generated ${name} (stored in ${inventory.stateDir}/secrets.yaml)`,
     });
   }
+  const platforms = await hostPlatforms({
+    project,
+    hosts: inventory.hosts.filter((h) => selected.has(h.name)),
+    open: (host) => open(host, inventory),
+    stateDir: inventory.stateDir,
+    forks: request.forks ?? 10,
+    refresh: false,
+  });
   const plan = planRun(
     {
       inventory,
       project,
+      platforms,
       secrets: secrets.secrets,
       ...assets,
       tls: (host) => {
@@ -109,7 +128,7 @@ export async function prepareRun(request: ApplyRequest): Promise<{ inventory: In
     selection,
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
-  return { inventory, plan };
+  return { inventory, plan, preflight: platformPreflight(project, inventory.stateDir, platforms) };
 }
 
 function days(value: unknown, name: string): number {
@@ -158,18 +177,34 @@ export async function roleSecrets(
 }
 
 export async function runApply(request: ApplyRequest): Promise<ApplyResult> {
-  const { inventory, plan } = await prepareRun(request);
-  return applyPlan(plan, {
-    check: request.check,
-    diff: request.diff,
-    forks: request.forks ?? 10,
-    sink: request.sink,
-    ...(request.signal ? { signal: request.signal } : {}),
-    inventoryFile: inventory.file,
-    connect: request.connect
-      ? (host) => (request.connect as NonNullable<ApplyRequest['connect']>)(host, inventory)
-      : (host) => connectHost(host, inventory),
-  });
+  const connections = new Map<string, Promise<Transport>>();
+  const open: Connections = (host, inventory) => {
+    let transport = connections.get(host.name);
+    if (!transport) {
+      transport = request.connect ? request.connect(host, inventory) : connectHost(host, inventory);
+      transport.catch(() => undefined); // reported by applyPlan, which connects through here again
+      connections.set(host.name, transport);
+    }
+    return transport;
+  };
+  try {
+    const { inventory, plan, preflight } = await prepareRun(request, open);
+    return await applyPlan(plan, {
+      preflight,
+      check: request.check,
+      diff: request.diff,
+      forks: request.forks ?? 10,
+      sink: request.sink,
+      ...(request.signal ? { signal: request.signal } : {}),
+      inventoryFile: inventory.file,
+      connect: (host) => open(host, inventory),
+    });
+  } finally {
+    // applyPlan closes the connections of the hosts it planned for; these are the others (and any left open).
+    for (const transport of connections.values()) {
+      await transport.then((t) => t.close()).catch(() => undefined);
+    }
+  }
 }
 
 export function connectHost(

@@ -3,6 +3,7 @@ import type { Command } from '../core/command.js';
 import { RemoteCommandError, tail, UsageError } from '../core/errors.js';
 import { Masker, Secret } from '../core/secret.js';
 import { hostVars, roleDefaults } from '../engine/plan.js';
+import { hostPlatforms } from '../engine/platform.js';
 import { connectHost, roleSecrets } from '../engine/run.js';
 import { endRun, lockCommand, newHolder, releaseLock, settleLock, startRun } from '../engine/lock.js';
 import { type FactRequest, GatheredFacts } from '../facts/fact.js';
@@ -46,10 +47,13 @@ export class Session {
 
   private constructor(
     readonly inventory: Inventory,
-    readonly clusterName: string,
     private readonly hostVars: ReadonlyMap<string, Vars>,
     private readonly connectTimeoutMs: number,
   ) {}
+
+  get clusterName(): string {
+    return String(this.setting('cluster_name') ?? 'pgprov');
+  }
 
   static async open(inventoryFile: string, options: SessionOptions = {}): Promise<Session> {
     const extraVars = options.extraVars ?? {};
@@ -57,21 +61,26 @@ export class Session {
     const inventory = options.without?.length ? withoutHosts(loaded, options.without) : loaded;
     const project = await loadProject();
     const { secrets } = await roleSecrets(project, inventory, options.secretsFile, false);
-    const defaults = roleDefaults(project);
-    const vars = new Map(
-      inventory.hosts.map((h) => [
-        h.name,
-        resolveVarReferences(hostVars(inventory, h, defaults, extraVars, secrets)),
-      ]),
-    );
-    const first = vars.get(inventory.hosts[0]?.name ?? '') ?? {};
-    const session = new Session(
-      inventory,
-      String(first.cluster_name ?? 'pgprov'),
-      vars,
-      options.connectTimeoutMs ?? 5_000,
-    );
-    for (const v of vars.values()) session.masker.collect(v);
+    const vars = new Map<string, Vars>();
+    const session = new Session(inventory, vars, options.connectTimeoutMs ?? 5_000);
+    // The releases apply recorded; a host it never reached is read now (the only read before the command's own).
+    const platforms = await hostPlatforms({
+      project,
+      hosts: inventory.hosts,
+      open: (host) => session.transport(host.name),
+      stateDir: inventory.stateDir,
+      forks: 10,
+      refresh: false,
+    });
+    for (const h of inventory.hosts) {
+      const platform = platforms.get(h.name);
+      const defaults = roleDefaults(project, platform);
+      const resolved = resolveVarReferences(
+        hostVars(inventory, h, { defaults, extraVars, secrets, ...(platform ? { platform } : {}) }),
+      );
+      vars.set(h.name, resolved);
+      session.masker.collect(resolved);
+    }
     return session;
   }
 

@@ -1,11 +1,19 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, type InputIssue } from '../core/errors.js';
 import { schemaValidator, validateSource } from '../core/schema.js';
 import { parseYaml, type YamlSource } from '../core/yaml-source.js';
-import { MODULES, type ModuleName, type Phase, type Project, type Role, type Task } from './model.js';
+import {
+  MODULES,
+  type ModuleName,
+  type Phase,
+  type Platform,
+  type Project,
+  type Role,
+  type Task,
+} from './model.js';
 
 /** Where pgprov's own roles/, templates/ and schemas/ live (two levels above this file, in src/ or dist/). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,19 +43,72 @@ export async function loadProject(
       }
     }
   }
+  const platforms = await loadPlatforms(root, schemasDir, issues);
   const roles = new Map<string, Role>();
   for (const name of new Set(phases.flatMap((p) => p.roles))) {
-    const role = await loadRole(root, schemasDir, name, issues);
+    const role = await loadRole(root, schemasDir, name, platforms, issues);
     if (role) roles.set(name, role);
   }
   if (issues.length > 0) throw new InputError(`pgprov's roles have ${issues.length} problem(s)`, issues);
-  return { root, phases, roles, templatesDir: join(root, 'templates') };
+  return { root, phases, roles, platforms, templatesDir: join(root, 'templates') };
+}
+
+async function loadPlatforms(root: string, schemasDir: string, issues: InputIssue[]): Promise<Platform[]> {
+  const source = await readSource(join(root, 'roles', 'platforms.yaml'), issues);
+  if (!source) return [];
+  const found = validateSource(
+    schemaValidator(join(schemasDir, 'platforms.schema.json')),
+    source,
+    'each release needs codename, name and version',
+  );
+  issues.push(...found);
+  return found.length === 0 ? (source.value as Platform[]) : [];
+}
+
+/** roles/<role>/platforms/<codename>.yaml: maps of variables, each for a release of roles/platforms.yaml. */
+async function loadPlatformDefaults(
+  dir: string,
+  platforms: readonly Platform[],
+  issues: InputIssue[],
+): Promise<Role['platformDefaults']> {
+  const out: Role['platformDefaults'] = {};
+  const folder = join(dir, 'platforms');
+  if (!existsSync(folder)) return out;
+  for (const file of (await readdir(folder)).sort()) {
+    const path = join(folder, file);
+    const codename = file.replace(/\.yaml$/, '');
+    if (!file.endsWith('.yaml') || !platforms.some((p) => p.codename === codename)) {
+      issues.push({
+        file: path,
+        message: `${file} names no release of roles/platforms.yaml`,
+        hint: `name it <codename>.yaml, one of: ${platforms.map((p) => p.codename).join(', ')}`,
+      });
+      continue;
+    }
+    const value = await readVarsFile(path, issues);
+    if (value) out[codename] = value;
+  }
+  return out;
+}
+
+async function readVarsFile(
+  file: string,
+  issues: InputIssue[],
+): Promise<Record<string, unknown> | undefined> {
+  const source = await readSource(file, issues);
+  const value = source?.value ?? {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.push({ file, message: 'must be a map of variable: value' });
+    return undefined;
+  }
+  return value as Record<string, unknown>;
 }
 
 async function loadRole(
   root: string,
   schemasDir: string,
   name: string,
+  platforms: readonly Platform[],
   issues: InputIssue[],
 ): Promise<Role | undefined> {
   const dir = join(root, 'roles', name);
@@ -62,14 +123,10 @@ async function loadRole(
   const handlers = existsSync(join(dir, 'handlers.yaml'))
     ? await loadTaskList(root, schemasDir, name, join(dir, 'handlers.yaml'), issues)
     : [];
-  let defaults: Record<string, unknown> = {};
-  if (existsSync(join(dir, 'defaults.yaml'))) {
-    const source = await readSource(join(dir, 'defaults.yaml'), issues);
-    const value = source?.value ?? {};
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      issues.push({ file: join(dir, 'defaults.yaml'), message: 'defaults must be a map of variable: value' });
-    } else defaults = value as Record<string, unknown>;
-  }
+  const defaults = existsSync(join(dir, 'defaults.yaml'))
+    ? ((await readVarsFile(join(dir, 'defaults.yaml'), issues)) ?? {})
+    : {};
+  const platformDefaults = await loadPlatformDefaults(dir, platforms, issues);
   const secrets: Role['secrets'] = [];
   if (existsSync(join(dir, 'secrets.yaml'))) {
     const source = await readSource(join(dir, 'secrets.yaml'), issues);
@@ -99,7 +156,7 @@ async function loadRole(
       }
     }
   }
-  return { name, tasks, handlers, defaults, secrets };
+  return { name, tasks, handlers, defaults, platformDefaults, secrets };
 }
 
 /**

@@ -52,7 +52,19 @@ export interface Role {
   tasks: Task[];
   handlers: Task[];
   defaults: Record<string, unknown>;
+  /** Codename -> what differs on that release (roles/<role>/platforms/<codename>.yaml), over the defaults. */
+  platformDefaults: Record<string, Record<string, unknown>>;
   secrets: SecretDeclaration[];
+}
+
+/** A release pgprov deploys on (roles/platforms.yaml). */
+export interface Platform {
+  /** os-release's VERSION_CODENAME: `bookworm`. */
+  codename: string;
+  /** For messages: `Debian 12`. */
+  name: string;
+  /** os-release's VERSION_ID: `12`. */
+  version: string;
 }
 
 /** A phase runs some roles on one inventory group; phases run in order. */
@@ -67,5 +79,7 @@ export interface Project {
   root: string;
   phases: Phase[];
   roles: Map<string, Role>;
+  /** Supported releases, oldest first. */
+  platforms: Platform[];
   templatesDir: string;
 }

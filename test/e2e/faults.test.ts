@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.js';
 import { connectHost } from '../../src/engine/run.js';
-import { labHeal, labPartition, labUp } from '../../src/lab/index.js';
+import { labHeal, labPartition } from '../../src/lab/index.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { apply, changedTasks, LAB_INVENTORY, onHost, ROOT, totalChanged } from '../support/lab.js';
+import { apply, changedTasks, ensureLab, LAB_INVENTORY, onHost, ROOT, totalChanged } from '../support/lab.js';
 
 /** These tests are about the engine and etcd: they run the certificates and etcd phases only. */
 const applyEtcd = (options: Parameters<typeof apply>[0] = {}) =>
@@ -22,7 +22,7 @@ const failure = (events: RunEvent[], host: string) => {
 
 describe('faults: pgprov fails clearly and leaves hosts whole', () => {
   beforeAll(async () => {
-    await labUp({ hosts: 3 });
+    await ensureLab(3);
     // Converge first, so each case below starts from a known cluster.
     expect((await applyEtcd()).failed).toBe(false);
   });

@@ -15,6 +15,7 @@ import {
   type LabStatus,
   type LabUpResult,
 } from '../../src/lab/index.js';
+import { LAB_SUITE } from '../support/lab.js';
 
 /**
  * The local lab on this machine, as a person would use it: bring up three hosts, log into each as vagrant with
@@ -72,7 +73,7 @@ describe('the local lab', () => {
   beforeAll(async () => {
     await labDown({ onProgress: log });
     inotifyBefore = readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim();
-    up = await labUp({ hosts: 3, onProgress: log });
+    up = await labUp({ hosts: 3, suite: LAB_SUITE, onProgress: log });
     log(
       `up (3 hosts) took ${up.seconds.toFixed(1)} s` +
         (up.image.built ? ` (image built in ${up.image.seconds.toFixed(0)} s)` : ''),
@@ -124,7 +125,9 @@ describe('the local lab', () => {
     const out = await ssh('pg1', 'sudo -n apt-get update 2>&1', 300_000);
     expect(out).toMatch(/Reading package lists/);
     expect(out).not.toMatch(/^(E|W): /m);
-    expect(await ssh('pg1', 'apt-cache policy sudo')).toMatch(/deb\.debian\.org\/debian bookworm\/main/);
+    expect(await ssh('pg1', 'apt-cache policy sudo')).toMatch(
+      new RegExp(`deb\\.debian\\.org/debian ${LAB_SUITE}/main`),
+    );
   });
 
   it('keeps hosts inside the lab: no route out, and this machine refuses to forward their traffic', async () => {
@@ -151,7 +154,7 @@ describe('the local lab', () => {
   });
 
   it('does nothing when brought up again, and says so', async () => {
-    const again = await labUp({ hosts: 3 });
+    const again = await labUp({ hosts: 3, suite: LAB_SUITE });
     expect(again.started).toEqual([]);
     expect(again.alreadyRunning).toEqual(['pg1', 'pg2', 'pg3']);
     expect(again.message).toMatch(/^nothing to do/);
@@ -207,7 +210,7 @@ describe('the local lab', () => {
     expect(existsSync(layout.hosts)).toBe(false);
     expect(existsSync(layout.state)).toBe(false);
     // Kept for the next lab: the image and the login key.
-    expect(existsSync(layout.image('bookworm'))).toBe(true);
+    expect(existsSync(layout.image(LAB_SUITE))).toBe(true);
     expect(existsSync(layout.sshKey)).toBe(true);
 
     expect((await labDown()).message).toBe('nothing to do: the lab is down');

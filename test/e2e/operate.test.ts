@@ -10,7 +10,15 @@ import {
   waitFor,
   writesTable,
 } from '../support/cluster.js';
-import { apply, changedTasks, CREATED_BY, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+import {
+  apply,
+  changedTasks,
+  CREATED_BY,
+  ensureStack,
+  LAB_INVENTORY,
+  onHost,
+  postgresPaths,
+} from '../support/lab.js';
 
 const HOSTS = ['pg1', 'pg2', 'pg3'];
 
@@ -19,7 +27,7 @@ const systemId = async (host: string): Promise<string> =>
   (
     await onHost(
       host,
-      `sudo -u postgres /usr/lib/postgresql/15/bin/pg_controldata /var/lib/postgresql/15/pgprov-lab | sed -n 's/^Database system identifier: *//p'`,
+      `sudo -u postgres ${(await postgresPaths()).bin}/pg_controldata ${(await postgresPaths()).data} | sed -n 's/^Database system identifier: *//p'`,
     )
   ).trim();
 
@@ -149,7 +157,7 @@ describe('day-2 commands on the lab', () => {
   it('reinit rebuilds a replica whose data directory was deleted; without --yes it changes nothing', async () => {
     const leader = await leaderNow();
     const replica = HOSTS.filter((h) => h !== leader).at(-1) as string;
-    const data = '/var/lib/postgresql/15/pgprov-lab';
+    const { data } = await postgresPaths();
     // The disk of a stopped replica is lost.
     await onHost(replica, `sudo systemctl stop patroni && sudo rm -rf ${data}`);
     const broken = await waitFor('status: degraded', status, (s) => s.code === 3);
@@ -239,10 +247,10 @@ describe('day-2 commands on the lab', () => {
   it("repair: another cluster's data directory on a replica is shown, then moved aside with --force", async () => {
     const leader = await leaderNow();
     const replica = HOSTS.filter((h) => h !== leader)[0] as string;
-    const data = '/var/lib/postgresql/15/pgprov-lab';
+    const { data, bin } = await postgresPaths();
     await onHost(
       replica,
-      `sudo systemctl stop patroni && sudo sh -c 'rm -rf ${data}/*' && sudo -u postgres /usr/lib/postgresql/15/bin/initdb -D ${data} >/dev/null 2>&1`,
+      `sudo systemctl stop patroni && sudo sh -c 'rm -rf ${data}/*' && sudo -u postgres ${bin}/initdb -D ${data} >/dev/null 2>&1`,
     );
     // apply stops at it on that host alone, says what it found and the ways out, and starts nothing there.
     const refused = failures(await apply());

@@ -3,11 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
-import { labStop, labUp } from '../../src/lab/index.js';
+import { labStop } from '../../src/lab/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { runCli } from '../support/cli.js';
 import { waitFor } from '../support/cluster.js';
-import { apply, changedTasks, CREATED_BY, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
+import {
+  apply,
+  changedTasks,
+  CREATED_BY,
+  ensureLab,
+  ensureStack,
+  LAB_INVENTORY,
+  onHost,
+} from '../support/lab.js';
 
 /**
  * The lab inventory with pg4 added to postgres_cluster, as an operator would edit it: a copy beside a link to
@@ -44,7 +52,7 @@ describe('scaling: a 4th host joins as a replica with apply, and leaves with rem
     // status counts a cluster without a backup as degraded: a fresh lab gets one.
     const backup = await runCli('backup', LAB_INVENTORY, '--type', 'incr');
     if (backup.code !== 0) throw new Error(`backup failed: ${backup.stderr}`);
-    await labUp({ hosts: 4 });
+    await ensureLab(4);
     four = inventoryWithPg4();
   });
   afterAll(async () => {

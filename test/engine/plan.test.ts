@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secret.js';
-import { planRun, type PlanInputs } from '../../src/engine/plan.js';
+import { hostVars, planRun, type PlanInputs, roleDefaults } from '../../src/engine/plan.js';
 import type { FileArgs } from '../../src/ops/file.js';
 import { loadAssets } from '../../src/roles/assets.js';
 import { loadProject } from '../../src/roles/load.js';
@@ -132,5 +132,32 @@ describe('planning a run (pure: no host is read)', () => {
   it('masks secrets from host vars', () => {
     const plan = planRun(inputs({ some_password: new Secret('pa55word-xyz') }));
     expect(plan.masker.mask('x pa55word-xyz y')).toBe('x ******** y');
+  });
+});
+
+describe("planning for each host's release", () => {
+  const trixie = () => project.platforms.find((p) => p.codename === 'trixie')!;
+  const packageOf = (plan: ReturnType<typeof planRun>, host: string) =>
+    plan.phases
+      .find((p) => p.name === 'patroni')
+      ?.hosts.find((h) => h.host.name === host)
+      ?.tasks.find((t) => t.name === 'Install the PostgreSQL server')?.args;
+
+  it("takes the role's values for the release over its defaults, per host", () => {
+    const plan = planRun({ ...inputs(), platforms: new Map([['pg2', trixie()]]) });
+    expect(packageOf(plan, 'pg1')).toMatchObject({ names: ['postgresql-15'] });
+    expect(packageOf(plan, 'pg2')).toMatchObject({ names: ['postgresql-17'] });
+  });
+
+  it('lets the inventory override a release value, and shows the release to roles as os_codename', () => {
+    const plan = planRun({ ...inputs({ postgresql_version: 16 }), platforms: new Map([['pg1', trixie()]]) });
+    expect(packageOf(plan, 'pg1')).toMatchObject({ names: ['postgresql-16'] });
+    const inventory = fakeInventory({});
+    const vars = hostVars(inventory, inventory.hosts[0]!, {
+      defaults: roleDefaults(project, trixie()),
+      extraVars: {},
+      platform: trixie(),
+    });
+    expect(vars).toMatchObject({ os_codename: 'trixie', os_version: '13', postgresql_version: 17 });
   });
 });

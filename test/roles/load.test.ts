@@ -55,6 +55,20 @@ describe('loading roles', () => {
     );
   });
 
+  it('checks the releases it deploys on and each role file for one of them', async () => {
+    const found = await problems();
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/roles\/platforms\.yaml:3 0\.version must be string/),
+        expect.stringMatching(
+          /^\/roles\/semantic\/platforms\/bullseye\.yaml:- +bullseye\.yaml names no release of roles\/platforms\.yaml \| name it <codename>\.yaml/,
+        ),
+      ]),
+    );
+    const shipped = await loadProject();
+    expect(shipped.platforms.map((p) => p.codename)).toEqual(['bookworm', 'trixie']);
+  });
+
   it('requires run_once tasks to come last in a role, and handlers not to be run_once', async () => {
     expect(await problems(join(import.meta.dirname, '..', 'fixtures', 'roles', 'run-once'))).toEqual([
       "/roles/late/tasks.yaml:8 2 task 'configure' of role late follows the run_once task 'cluster-wide settings' | run_once tasks run after every host has finished the phase: move them to the end of tasks.yaml",

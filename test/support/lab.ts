@@ -4,15 +4,39 @@ import type { ApplyResult } from '../../src/engine/apply.js';
 import { type ApplyRequest, runApply } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { runOnHost } from '../../src/drill/lab.js';
-import { labDown, labUp } from '../../src/lab/index.js';
+import { labDown, labStatus, labUp } from '../../src/lab/index.js';
+import { Session } from '../../src/operate/session.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const LAB_INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
+/**
+ * The Debian release of the lab the e2e files share (`PGPROV_LAB_SUITE=trixie npm test` runs them on Debian 13);
+ * trixie.test.ts brings up its own Debian 13 lab in any case.
+ */
+export const LAB_SUITE = process.env.PGPROV_LAB_SUITE ?? 'bookworm';
 
 /** Bare hosts: the lab taken down and brought up again (new overlays, nothing installed). */
-export async function freshLab(hosts = 3): Promise<void> {
+export async function freshLab(hosts = 3, suite = LAB_SUITE): Promise<void> {
   await labDown();
-  await labUp({ hosts });
+  await labUp({ hosts, suite });
+}
+
+/** The lab as it is, with at least this many hosts; a lab of another release is replaced by bare hosts. */
+export async function ensureLab(hosts: number): Promise<void> {
+  const lab = await labStatus();
+  if (lab.up && lab.hosts.length > 0 && lab.suite !== LAB_SUITE) await labDown();
+  await labUp({ hosts, suite: LAB_SUITE });
+}
+
+/** PostgreSQL's data directory and binaries on a lab host, as the roles resolve them for its release. */
+export async function postgresPaths(host = 'pg1'): Promise<{ data: string; bin: string }> {
+  const session = await Session.open(LAB_INVENTORY);
+  try {
+    const vars = session.vars(host);
+    return { data: String(vars.postgresql_data_dir), bin: String(vars.postgresql_bin_dir) };
+  } finally {
+    await session.close();
+  }
 }
 
 /**
@@ -21,7 +45,7 @@ export async function freshLab(hosts = 3): Promise<void> {
  * another checkout built is rebuilt from bare hosts.
  */
 export async function ensureStack(extraVars: Record<string, unknown> = {}): Promise<Apply> {
-  await labUp({ hosts: 3 });
+  await ensureLab(3);
   let run = await apply({ extraVars });
   // Another checkout (another state folder) built the lab: pgprov refuses to replace its CA. Start afresh.
   const foreign = run.events.some(

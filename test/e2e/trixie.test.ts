@@ -1,0 +1,127 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assessment } from '../../src/cluster/health.js';
+import { DrillCluster } from '../../src/drill/lab.js';
+import { partitionDrill } from '../../src/drill/partition.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { labDown, labHeal, labNetwork } from '../../src/lab/index.js';
+import { runCli } from '../support/cli.js';
+import { connectVip, syncReady, waitFor } from '../support/cluster.js';
+import { apply, changedTasks, freshLab, LAB_INVENTORY, LAB_SUITE, onHost } from '../support/lab.js';
+
+// Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
+const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
+const HOSTS = ['pg1', 'pg2', 'pg3'];
+
+const failures = (run: Awaited<ReturnType<typeof apply>>) =>
+  run.events.flatMap((e) => (e.type === 'host-failed' ? [{ host: e.host, message: e.error.message }] : []));
+
+/**
+ * Debian 13 as a second platform: the same inventory on trixie hosts, with the versions the roles choose from
+ * each host's release (PostgreSQL 17, Patroni 4.0, etcd 3.5). Patroni 4 updates the leader key in a transaction
+ * that compares its value, so the leader partition that can lose the cluster on Debian 12 (Patroni 3.0.2, see
+ * partition.test.ts) is tested here. Runs last: it replaces the Debian 12 lab the other files share (unless the
+ * whole suite runs on trixie, PGPROV_LAB_SUITE=trixie).
+ */
+describe('Debian 13 hosts: deploy, idempotence, the release check and a leader partition', () => {
+  let recordFile = '';
+
+  beforeAll(async () => {
+    if (LAB_SUITE !== 'trixie') await freshLab(3, 'trixie');
+    recordFile = join((await loadInventory(LAB_INVENTORY)).stateDir, 'platforms.json');
+  });
+
+  afterAll(async () => {
+    for (const h of HOSTS) await labHeal(h).catch(() => undefined);
+    if (LAB_SUITE !== 'trixie') await labDown();
+  });
+
+  it("deploys the whole stack with Debian 13's versions, read from each host's release", async () => {
+    const run = await apply({ extraVars: SYNC });
+    expect(failures(run)).toEqual([]);
+    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toEqual({
+      pg1: 'trixie',
+      pg2: 'trixie',
+      pg3: 'trixie',
+    });
+    const versions = await onHost(
+      'pg1',
+      'patroni --version; etcd --version | head -n1; /usr/lib/postgresql/17/bin/postgres --version',
+    );
+    expect(versions).toMatch(/^patroni 4\.\d+\.\d+$/m);
+    expect(versions).toMatch(/^etcd Version: 3\.5\.\d+$/m);
+    expect(versions).toMatch(/^postgres \(PostgreSQL\) 17\.\d+/m);
+    const client = await connectVip(5000);
+    try {
+      const { rows } = await client.query<{ v: number }>(
+        "SELECT current_setting('server_version_num')::int AS v",
+      );
+      expect(rows[0]?.v).toBeGreaterThanOrEqual(170000);
+    } finally {
+      await client.end();
+    }
+    // status judges Patroni 4's REST answers as it does 3.0's: healthy once a backup exists.
+    expect((await runCli('backup', LAB_INVENTORY, '--type', 'full')).code).toBe(0);
+    const status = await waitFor(
+      'status: healthy',
+      async () => runCli('status', LAB_INVENTORY, '--json', '-e', 'patroni_durability=sync'),
+      (r) => r.code === 0,
+      120_000,
+    );
+    const a = JSON.parse(status.stdout) as Assessment;
+    expect(a.durability).toMatchObject({ mode: 'sync' });
+  });
+
+  it('a second apply reports 0 changed', async () => {
+    const run = await apply({ extraVars: SYNC });
+    expect(run.failed).toBe(false);
+    expect(changedTasks(run)).toEqual([]);
+  });
+
+  it('refuses to apply a plan made for another release than the host runs, and plans anew the next time', async () => {
+    const recorded = JSON.parse(await readFile(recordFile, 'utf8')) as Record<string, string>;
+    await writeFile(recordFile, JSON.stringify({ ...recorded, pg2: 'bookworm' }));
+    const refused = await apply({ extraVars: SYNC });
+    expect(failures(refused)).toEqual([
+      {
+        host: 'pg2',
+        message:
+          'pg2 runs Debian 13 (trixie), but this run was planned for Debian 12 (bookworm), recorded when pgprov last read it',
+      },
+    ]);
+    expect(changedTasks(refused)).toEqual([]);
+    const again = await apply({ extraVars: SYNC });
+    expect(again.failed).toBe(false);
+    expect(changedTasks(again)).toEqual([]);
+  });
+
+  it('the leader partitioned for 60 s (synchronous): a new leader, 0 lost, the old one streams on its timeline', async () => {
+    await syncReady();
+    const cluster = new DrillCluster(await loadInventory(LAB_INVENTORY));
+    const r = await partitionDrill(cluster, labNetwork, {
+      target: 'leader',
+      forMs: 60_000,
+      table: 'leader_partition_writes',
+    });
+    console.log(
+      `partition (Debian 13): leader ${r.leader} cut off for 60 s, ${r.newLeader ?? 'none'} took over; writes ` +
+        `refused for ${r.outageSeconds.toFixed(1)} s at most; ${r.acknowledged} acknowledged, ${r.lost?.length ?? 'unknown'} lost`,
+    );
+    expect(r.newLeader).toBeDefined();
+    expect(r.newLeader).not.toBe(r.leader);
+    expect(r.lost).toEqual([]);
+    // The issue's target is 30 s with this profile (measured by `npm run bench`); this bounds a regression.
+    expect(r.outageSeconds).toBeLessThan(45);
+    const leaderRow = r.members.find((m) => m.role === 'leader');
+    expect(leaderRow?.member).toBe(r.newLeader);
+    for (const m of r.members.filter((x) => x.member !== r.newLeader))
+      expect(m).toMatchObject({ role: 'replica', receiver: 'streaming', timeline: leaderRow?.timeline });
+  });
+
+  it('after the partition, apply reports 0 changed', async () => {
+    const run = await apply({ extraVars: SYNC });
+    expect(run.failed).toBe(false);
+    expect(changedTasks(run)).toEqual([]);
+  });
+});
