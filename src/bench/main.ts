@@ -10,8 +10,12 @@
  *   partitions    the leader's network cut for 60 s then healed (BENCH_PARTITIONS times, default 10), in
  *                 synchronous then asynchronous mode with the fast profile: outage, acknowledged writes lost,
  *                 members not streaming on the leader's timeline afterwards
+ *                 (a member that never streams again is reported, stopped and rebuilt, and the series goes on)
+ *   quorum        etcd without quorum for 45 s (BENCH_DRILLS times), synchronous, fast profile, with Patroni's
+ *                 failsafe mode off then on: writes acknowledged without quorum, outage, acknowledged writes lost
  *   preinstalled  the whole stack on fresh hosts whose packages are already installed (an image built with them)
- * Environment: BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
+ * Environment: BENCH_SUITE (the Debian release of bare hosts: bookworm, the default, or trixie),
+ * BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
  * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,11 +23,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DrillCluster } from '../drill/lab.js';
 import { loadInventory } from '../inventory/load.js';
+import { roleDefaults } from '../engine/plan.js';
+import { loadProject } from '../roles/load.js';
 import { noOpApplies, perHost, stats, timedApply } from './apply.js';
 import { day2Bench } from './day2.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
 import { partitionDrill, type PartitionResult } from '../drill/partition.js';
+import { quorumLossDrill } from '../drill/quorum.js';
 import { labDown, labNetwork, labUp } from '../lab/index.js';
+import { until } from '../core/until.js';
+import { reinit } from '../operate/reinit.js';
+import { Session } from '../operate/session.js';
+import { readAssessment } from '../operate/status.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
@@ -34,11 +45,20 @@ const DEFAULTS = {
   patroni_loop_wait: 10,
   patroni_retry_timeout: 10,
   patroni_durability: 'async',
+  patroni_failsafe_mode: false,
 };
 const SYNC = { patroni_durability: 'sync' };
 const leaderTimeline = (r: PartitionResult) => r.members.find((m) => m.role === 'leader')?.timeline;
-const PACKAGES =
-  'etcd-server etcd-client postgresql-common postgresql-15 patroni python3-etcd curl pgbackrest haproxy keepalived';
+/** The lab's Debian release for the scenarios that bring up bare hosts (BENCH_SUITE=trixie: Debian 13). */
+const SUITE = process.env.BENCH_SUITE ?? 'bookworm';
+
+/** What the roles install on a host of the bench's release (for the preinstalled scenario). */
+async function packagesFor(suite: string): Promise<string> {
+  const project = await loadProject();
+  const platform = project.platforms.find((p) => p.codename === suite);
+  const version = String(roleDefaults(project, platform).postgresql_version);
+  return `etcd-server etcd-client postgresql-common postgresql-${version} patroni python3-etcd curl pgbackrest haproxy keepalived`;
+}
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const s = (x: number, digits = 1) => `${x.toFixed(digits)} s`;
@@ -55,7 +75,7 @@ async function main(): Promise<void> {
 
   if (wanted('etcd')) {
     await labDown();
-    await labUp({ hosts: 3 });
+    await labUp({ hosts: 3, suite: SUITE });
     const first = await timedApply(INVENTORY, { tags: ['etcd'] });
     log(
       `etcd role, first apply (bare hosts)      ${s(first.seconds, 2)}   round trips: ${perHost(first.recap, 'roundTrips')}`,
@@ -69,7 +89,7 @@ async function main(): Promise<void> {
 
   if (wanted('deploy')) {
     await labDown();
-    await labUp({ hosts: 3 });
+    await labUp({ hosts: 3, suite: SUITE });
     const deploy = await timedApply(INVENTORY);
     log(
       `whole stack, first apply (bare hosts)    ${s(deploy.seconds)}   changed: ${perHost(deploy.recap, 'changed')}`,
@@ -125,8 +145,11 @@ async function main(): Promise<void> {
     ] as const) {
       await timedApply(INVENTORY, { extraVars: profile });
       const runs: PartitionResult[] = [];
-      for (let i = 0; i < times; i++)
-        runs.push(await partitionDrill(cluster, labNetwork, { forMs: 60_000, table: 'bench_partition' }));
+      for (let i = 0; i < times; i++) {
+        const run = await partitionDrill(cluster, labNetwork, { forMs: 60_000, table: 'bench_partition' });
+        runs.push(run);
+        if (!run.rejoined) await recoverMember(cluster, run.cut);
+      }
       const outage = stats(runs.map((r) => r.outageSeconds));
       log(
         `${name}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)} over ${times} (target < 30 s)`,
@@ -137,7 +160,37 @@ async function main(): Promise<void> {
         );
         log(
           `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}, ${r.acknowledged} acknowledged, ` +
-            `${r.lost.length} lost${forked.length ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}` : ''}`,
+            `${r.lost ? r.lost.length : 'unknown (no writable leader)'} lost` +
+            (forked.length
+              ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}`
+              : '') +
+            (r.rejoined
+              ? ''
+              : `; ${r.cut} never streamed again: its Patroni stopped and it was reinitialised`),
+        );
+      }
+    }
+    await timedApply(INVENTORY, { extraVars: DEFAULTS });
+  }
+
+  if (wanted('quorum')) {
+    const cluster = new DrillCluster(await loadInventory(INVENTORY));
+    for (const [name, failsafe] of [
+      ['etcd without quorum 45 s, failsafe mode off (default)', false],
+      ['etcd without quorum 45 s, failsafe mode on', true],
+    ] as const) {
+      await timedApply(INVENTORY, { extraVars: { ...FAST, ...SYNC, patroni_failsafe_mode: failsafe } });
+      log(`${name}:`);
+      for (let i = 0; i < drills; i++) {
+        const r = await quorumLossDrill(cluster, {
+          forMs: 45_000,
+          demoteWithinMs: 20_000,
+          table: 'bench_quorum',
+        });
+        log(
+          `  ${r.leader} -> ${r.leaderAfter ?? 'none'}: ${r.acknowledgedWithoutQuorum} writes acknowledged without quorum ` +
+            `(after 20 s), refused ${s(r.outageSeconds)}, ${r.acknowledged} acknowledged, ` +
+            `${r.lost ? r.lost.length : 'unknown (no writable leader)'} lost`,
         );
       }
     }
@@ -146,15 +199,16 @@ async function main(): Promise<void> {
 
   if (wanted('preinstalled')) {
     await labDown();
-    await labUp({ hosts: 3 });
+    await labUp({ hosts: 3, suite: SUITE });
     const inventory = await loadInventory(INVENTORY);
     const cluster = new DrillCluster(inventory);
+    const packages = await packagesFor(SUITE);
     // As an image built with the packages would be: installed, nothing configured, nothing started.
     await Promise.all(
       HOSTS.map((h) =>
         cluster.onHost(
           h,
-          `sudo sh -c 'printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${PACKAGES} >/dev/null; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc'`,
+          `sudo sh -c 'printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages} >/dev/null; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc'`,
         ),
       ),
     );
@@ -162,6 +216,27 @@ async function main(): Promise<void> {
     log(
       `whole stack, packages preinstalled       ${s(deploy.seconds)}   changed: ${perHost(deploy.recap, 'changed')}`,
     );
+  }
+}
+
+/**
+ * A partitioned member that never streamed again (Debian 12: the old leader took the key back and cannot start):
+ * stop its Patroni so that the key expires and a member that can run is elected, then rebuild it from that
+ * leader, as `pgprov status` tells an operator to. The series goes on from a whole cluster.
+ */
+async function recoverMember(cluster: DrillCluster, member: string): Promise<void> {
+  await cluster.onHost(member, 'sudo systemctl stop patroni');
+  const session = await Session.open(cluster.inventory.file);
+  try {
+    await until(
+      'a leader elected without the stopped member',
+      () => readAssessment(session),
+      (a) => a.leader !== undefined && a.leader !== member,
+      180_000,
+    );
+    await reinit(session, { host: member, confirm: async () => undefined, progress: () => undefined });
+  } finally {
+    await session.close();
   }
 }
 

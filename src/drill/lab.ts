@@ -13,6 +13,16 @@ export interface ListedMember {
   TL?: number;
 }
 
+/** A member as PostgreSQL sees itself (not Patroni's "running"): primary or standby, timeline, WAL receiver. */
+export interface PostgresView {
+  member: string;
+  /** `leader`, `replica`, or `down` when PostgreSQL did not answer. */
+  role: string;
+  timeline: number | undefined;
+  /** pg_stat_wal_receiver's status (`streaming`), `-` on a primary. */
+  receiver: string;
+}
+
 /**
  * What a drill needs from a cluster pgprov deployed: connections through its VIP with the generated passwords
  * and the cluster CA, and commands on its hosts over SSH. Reads the inventory's state folder; prints nothing.
@@ -61,6 +71,21 @@ export class DrillCluster {
   /** Runs a shell script on a host (as the inventory's user; use sudo inside), returns its stdout. */
   onHost(host: string, script: string): Promise<string> {
     return runOnHost(this.inventory, host, script);
+  }
+
+  /** A member as PostgreSQL sees itself. */
+  async postgresView(member: string): Promise<PostgresView> {
+    // A leader's timeline is its current WAL file's; a replica's, the one its WAL receiver follows.
+    const sql =
+      "SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'leader' END, " +
+      'CASE WHEN pg_is_in_recovery() THEN (SELECT received_tli FROM pg_stat_wal_receiver) ' +
+      "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END, " +
+      "coalesce((SELECT status FROM pg_stat_wal_receiver), '-')";
+    const out = await this.onHost(member, `sudo -u postgres psql -XAtF' ' -c ${JSON.stringify(sql)}`).catch(
+      () => 'down',
+    );
+    const [role = 'down', timeline, receiver = '-'] = out.trim().split(' ');
+    return { member, role, timeline: Number(timeline) || undefined, receiver };
   }
 
   /** `patronictl list` read on one host. */

@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import { InterruptedError, PgprovError } from '../core/errors.js';
 import type { EventSink, Recap } from '../core/events.js';
 import type { Transport } from '../transport/transport.js';
-import type { FactRequest, GatheredFacts } from '../facts/fact.js';
 import type { InventoryHost } from '../inventory/model.js';
 import { gatherAfter } from './gather.js';
 import { type HostState, runHostPhase } from './host-run.js';
@@ -18,14 +17,6 @@ export interface ApplyOptions {
   connect(host: InventoryHost): Promise<Transport>;
   signal?: AbortSignal;
   inventoryFile: string;
-  /**
-   * Facts read with the lock in the first round trip, and a check of them: an error fails the host before
-   * anything changes anywhere (the release a plan was made for).
-   */
-  preflight?: {
-    requests: FactRequest[];
-    check(host: string, facts: GatheredFacts): Promise<Error | undefined>;
-  };
 }
 
 export interface ApplyResult {
@@ -104,18 +95,12 @@ export async function applyPlan(plan: RunPlan, options: ApplyOptions): Promise<A
             const t = await options.connect(h);
             transports.set(h.name, t);
             const lock = options.check ? undefined : lockCommand(holder);
-            const preflight = options.preflight;
-            const { facts, firstLine } = await gatherAfter(t, lock, [
-              ...(preflight?.requests ?? []),
-              ...requests,
-            ]);
+            const { facts, firstLine } = await gatherAfter(t, lock, requests);
             if (lock) {
               const note = await settleLock(t, holder, firstLine);
               locked.push(t);
               if (note) sink({ type: 'log', level: 'warn', host: h.name, message: note });
             }
-            const problem = await preflight?.check(h.name, facts);
-            if (problem) throw problem;
             states.set(h.name, { facts, dirty: false });
           } catch (error) {
             const t = transports.get(h.name);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { EnvironmentError } from '../core/errors.js';
-import { type FactRequest, type GatheredFacts, request } from '../facts/fact.js';
+import { request } from '../facts/fact.js';
 import { type OsRelease, osReleaseFact } from '../facts/platform.js';
 import type { InventoryHost } from '../inventory/model.js';
 import { ensurePrivateDir, PUBLIC_FILE_MODE, readOptional, writeFileAtomic } from '../pki/state-dir.js';
@@ -10,10 +10,10 @@ import type { Transport } from '../transport/transport.js';
 import { gather } from './gather.js';
 
 /**
- * Which release each host runs decides the roles' versions, paths and units (roles/platforms.yaml). It is read
- * from a host the first time pgprov meets it and recorded in the state folder, so that runs plan before they
- * read anything; `apply` checks it again in its first round trip (platformPreflight) and refuses to apply a plan
- * made for another release. A host that is down keeps the release it had.
+ * Which release each host runs decides the roles' versions, paths and units (roles/platforms.yaml). `apply` reads
+ * it from every host before planning (one round trip on the connection the run then uses: a host reinstalled
+ * with another release is planned for what it runs now) and records it in the state folder, so that day-2
+ * commands plan the same paths without reading every host first. A host that is down keeps the release it had.
  */
 export interface PlatformOptions {
   project: Project;
@@ -78,37 +78,6 @@ export async function hostPlatforms(options: PlatformOptions): Promise<Map<strin
   const fallback = mostCommon([...found.values()]) ?? project.platforms[0];
   if (!fallback) throw new Error('internal: roles/platforms.yaml names no release');
   return new Map(options.hosts.map((h) => [h.name, found.get(h.name) ?? fallback]));
-}
-
-/**
- * Checks, in apply's first round trip, that each host still runs the release its plan was made for. A host
- * reinstalled with another release since it was recorded fails before anything changes anywhere; its new release
- * is recorded, so running the command again plans for it.
- */
-export function platformPreflight(
-  project: Project,
-  stateDir: string,
-  planned: ReadonlyMap<string, Platform>,
-): { requests: FactRequest[]; check(host: string, facts: GatheredFacts): Promise<Error | undefined> } {
-  return {
-    requests: [request(osReleaseFact, {})],
-    async check(host, facts) {
-      const result = supportedPlatform(project, facts.get(osReleaseFact, {}));
-      if (!('platform' in result)) {
-        return new EnvironmentError(
-          `${host} ${result.unsupported}: pgprov deploys on ${supportedList(project)}`,
-        );
-      }
-      const was = planned.get(host);
-      if (was?.codename === result.platform.codename) return undefined;
-      await record(project, stateDir, new Map([[host, result.platform]]));
-      return new EnvironmentError(
-        `${host} runs ${result.platform.name} (${result.platform.codename}), but this run was planned for ` +
-          `${was ? `${was.name} (${was.codename})` : 'another release'}, recorded when pgprov last read it`,
-        { hint: 'nothing was applied; run the command again: it plans for the release the host runs now' },
-      );
-    },
-  };
 }
 
 const recordFile = (stateDir: string) => join(stateDir, 'platforms.json');

@@ -14,7 +14,7 @@ import { connect } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 import { type ApplyResult, applyPlan } from './apply.js';
 import { checkSelection, type RunPlan, planRun } from './plan.js';
-import { hostPlatforms, platformPreflight } from './platform.js';
+import { hostPlatforms } from './platform.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -51,7 +51,7 @@ type Connections = (host: InventoryHost, inventory: Inventory) => Promise<Transp
 export async function prepareRun(
   request: ApplyRequest,
   open: Connections,
-): Promise<{ inventory: Inventory; plan: RunPlan; preflight: ReturnType<typeof platformPreflight> }> {
+): Promise<{ inventory: Inventory; plan: RunPlan }> {
   const loaded = await loadInventory(request.inventoryFile, { extraVars: request.extraVars ?? {} });
   const inventory = request.without?.length ? withoutHosts(loaded, request.without) : loaded;
   const project = await loadProject();
@@ -105,7 +105,7 @@ export async function prepareRun(
     open: (host) => open(host, inventory),
     stateDir: inventory.stateDir,
     forks: request.forks ?? 10,
-    refresh: false,
+    refresh: true,
   });
   const plan = planRun(
     {
@@ -128,7 +128,7 @@ export async function prepareRun(
     selection,
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
-  return { inventory, plan, preflight: platformPreflight(project, inventory.stateDir, platforms) };
+  return { inventory, plan };
 }
 
 function days(value: unknown, name: string): number {
@@ -188,9 +188,8 @@ export async function runApply(request: ApplyRequest): Promise<ApplyResult> {
     return transport;
   };
   try {
-    const { inventory, plan, preflight } = await prepareRun(request, open);
+    const { inventory, plan } = await prepareRun(request, open);
     return await applyPlan(plan, {
-      preflight,
       check: request.check,
       diff: request.diff,
       forks: request.forks ?? 10,

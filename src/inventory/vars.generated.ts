@@ -56,6 +56,10 @@ export interface PgprovVars {
    */
   patroni_durability?: 'async' | 'sync' | 'strict';
   /**
+   * Patroni's failsafe mode: with true, the leader stays writable while etcd has no quorum as long as it reaches every other member. Default: false (the leader demotes itself and writes stop until quorum returns).
+   */
+  patroni_failsafe_mode?: boolean;
+  /**
    * Name of the cluster (Patroni scope; also used in etcd keys and file names).
    */
   cluster_name?: string;

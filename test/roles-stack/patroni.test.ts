@@ -154,6 +154,7 @@ describe("the patroni role's config.yml", () => {
       maximum_lag_on_failover: 1048576,
       synchronous_mode: false,
       synchronous_mode_strict: false,
+      failsafe_mode: false,
       postgresql: { use_pg_rewind: true, use_slots: true },
     });
     expect(bootstrap.initdb).toEqual([{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums']);
@@ -172,6 +173,9 @@ describe("the patroni role's config.yml", () => {
     expect(patroniConfig({ patroni_durability: 'strict' }).bootstrap.dcs).toMatchObject({
       synchronous_mode: true,
       synchronous_mode_strict: true,
+    });
+    expect(patroniConfig({ patroni_failsafe_mode: true }).bootstrap.dcs).toMatchObject({
+      failsafe_mode: true,
     });
   });
 
