@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import type { EventSink } from '../core/events.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Problem } from '../cluster/health.js';
 import { runApply } from '../engine/run.js';
+import { Session, type SessionOptions } from '../operate/session.js';
+import { memberProblems } from '../operate/status.js';
 import { parseExtraVars } from '../inventory/extra-vars.js';
 import { collectList, collectRepeat, positiveInt } from './options.js';
 import { EXIT } from './report.js';
@@ -64,6 +68,10 @@ Examples:
   pgprov apply inventory/lab.yaml --check --diff       what would change, with file diffs
   pgprov apply inventory/lab.yaml -l pg2 -e etcd_election_timeout_ms=1500
 
+After a run that includes the patroni phase, apply reads the members and names any that does
+not replicate from the leader (not streaming, another timeline, a second primary) with the way
+out (pgprov reinit, pgprov repair); pgprov status shows the whole cluster.
+
 Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 interrupted.`,
     )
     .action(async (inventory: string, flags: ApplyFlags) => {
@@ -77,26 +85,73 @@ Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 inte
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const { sink, finished } = rendererFor(output, flags);
+      const { sink: render, finished } = rendererFor(output, flags);
+      let phases: string[] = [];
+      const sink: EventSink = (event) => {
+        if (event.type === 'run-start') phases = event.phases;
+        render(event);
+      };
+      const extraVars = parseExtraVars(flags.extraVars ?? []);
       try {
         const result = await runApply({
           inventoryFile: inventory,
           ...(flags.tags ? { tags: flags.tags } : {}),
           ...(flags.skipTags ? { skipTags: flags.skipTags } : {}),
           ...(flags.limit ? { limit: flags.limit } : {}),
-          extraVars: parseExtraVars(flags.extraVars ?? []),
+          extraVars,
           check: flags.check === true,
           diff: flags.diff === true,
           forks: flags.forks,
           ...(flags.secretsFile ? { secretsFile: flags.secretsFile } : {}),
-          sink: sink as EventSink,
+          sink,
           signal: controller.signal,
         });
         await finished();
+        if (!flags.check && !result.failed && !result.interrupted && phases.includes('patroni')) {
+          const problems = await membersAfterApply(inventory, {
+            extraVars,
+            ...(flags.secretsFile ? { secretsFile: flags.secretsFile } : {}),
+          });
+          reportMembers(output, flags.json === true, problems);
+        }
         output.exitCode = result.interrupted ? EXIT.interrupted : result.failed ? EXIT.failed : EXIT.ok;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/**
+ * The members as PostgreSQL and Patroni see them once the run is done: a replica that does not stream, one on
+ * another timeline than the leader's, a member that runs as a primary beside the leader. apply converges files and
+ * services; these need a decision (reinit, repair), so they are named with the way out rather than left to
+ * `pgprov status`. A member still starting or catching up after the run gets up to 30 s first.
+ */
+async function membersAfterApply(inventoryFile: string, options: SessionOptions): Promise<Problem[]> {
+  const session = await Session.open(inventoryFile, options);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const problems = await memberProblems(session);
+      if (!problems.some((p) => p.settling) || Date.now() > deadline) return problems;
+      await sleep(3_000);
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+function reportMembers(output: Output, json: boolean, problems: readonly Problem[]): void {
+  for (const p of problems) {
+    if (json) {
+      output.out(
+        JSON.stringify({ type: 'log', level: 'warn', host: p.subject, message: p.message, hint: p.hint }),
+      );
+      continue;
+    }
+    output.err(`WARNING: after apply, ${p.subject}: ${p.message}`);
+    if (p.hint) output.err(`   -> ${p.hint}`);
+  }
+  if (problems.length > 0 && !json) output.err('   (pgprov status shows the whole cluster)');
 }

@@ -98,6 +98,7 @@ export function describeStatus(a: Assessment): string[] {
     }`,
   ];
   lines.push(`durability    ${durability(a.durability)}`);
+  lines.push(`watchdog      ${watchdog(a.watchdog)}`);
   if (a.vip) lines.push(`virtual IP    ${a.vip.address} on ${a.vip.heldBy.join(', ') || 'no balancer'}`);
   for (const h of a.haproxy) {
     lines.push(
@@ -129,6 +130,18 @@ export function describeStatus(a: Assessment): string[] {
     if (p.hint) lines.push(`     -> ${p.hint}`);
   }
   return lines;
+}
+
+/** Whether a hung leader is reset by a watchdog, per member, with why not (patroni_watchdog_mode). */
+function watchdog(w: Assessment['watchdog']): string {
+  if (w.mode === 'off') return 'off (patroni_watchdog_mode): a leader whose Patroni hangs is not reset';
+  const usable = w.members.filter((m) => m.usable).map((m) => m.host);
+  const missing = w.members.filter((m) => !m.usable);
+  const reasons = [...new Set(missing.map((m) => m.why))];
+  const without = missing.length
+    ? `none on ${missing.map((m) => m.host).join(', ')} (${reasons.join('; ')})`
+    : '';
+  return `${w.mode}: ${[usable.length ? `armed by the leader on ${usable.join(', ')}` : '', without].filter(Boolean).join('; ')}`;
 }
 
 /** What a failover may lose now, in words (patroni_durability). */

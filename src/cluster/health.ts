@@ -2,6 +2,7 @@ import type { BackendServer } from '../facts/haproxy.js';
 import type { MemberReport, ServerReport } from '../facts/member.js';
 import type { CertificateFile } from '../facts/certificate.js';
 import type { StanzaInfo, Backup } from '../facts/pgbackrest.js';
+import { type WatchdogReport, watchdogMissing } from '../facts/watchdog.js';
 import { judgeBackups, judgeBalancers, judgeCertificates, judgeEtcd } from './health-services.js';
 import { isLeader, type Member } from './member.js';
 
@@ -18,14 +19,18 @@ export interface ClusterSnapshot {
   /** Absent when the inventory has no pgbackrest group. */
   backups?: { host: string; info?: StanzaInfo };
   certificates: { host: string; files: CertificateFile[] }[];
-  settings: { maximumLagBytes: number; durability: Durability };
+  settings: { maximumLagBytes: number; durability: Durability; watchdog: WatchdogMode };
 }
+
+/** patroni_watchdog_mode: Patroni arms /dev/watchdog while it leads: never, when it can, or it will not lead. */
+export type WatchdogMode = 'off' | 'automatic' | 'required';
 
 export interface MemberSnapshot {
   host: string;
   address: string;
   patroni?: MemberReport;
   server?: ServerReport;
+  watchdog?: WatchdogReport;
   /** The member list as this member's Patroni sees it. */
   view?: Member[];
 }
@@ -46,10 +51,21 @@ export interface Problem {
   message: string;
   /** What to do about it. */
   hint?: string;
+  /** A state a member passes through on its own (starting, catching up): worth a moment before reporting. */
+  settling?: boolean;
 }
 
 /** How a judgement reports a problem it found. */
-export type Report = (severity: Severity, subject: string, message: string, hint?: string) => void;
+export type Report = (
+  severity: Severity,
+  subject: string,
+  message: string,
+  hint?: string,
+  settling?: boolean,
+) => void;
+
+/** Patroni member states that end by themselves. */
+const PASSING_STATES = new Set(['starting', 'stopping', 'restarting', 'creating replica']);
 
 export interface MemberRow {
   member: string;
@@ -76,6 +92,8 @@ export interface Assessment {
   certificates: { host: string; path: string; subject: string; notAfter: string; daysLeft: number }[];
   /** What a failover may lose, as the inventory declares it (patroni_durability), and the synchronous standby. */
   durability: { mode: Durability; maximumLagBytes: number; syncStandby?: string };
+  /** patroni_watchdog_mode, and each member's watchdog: usable, or why not. */
+  watchdog: { mode: WatchdogMode; members: { host: string; usable: boolean; why?: string }[] };
   problems: Problem[];
 }
 
@@ -85,8 +103,14 @@ export type Durability = 'async' | 'sync' | 'strict';
 /** Pure: what the snapshot means. Each rule names what is wrong, where, and what to do. */
 export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inventory.yaml'): Assessment {
   const problems: Problem[] = [];
-  const problem: Report = (severity, subject, message, hint) =>
-    problems.push({ severity, subject, message, ...(hint ? { hint } : {}) });
+  const problem: Report = (severity, subject, message, hint, settling) =>
+    problems.push({
+      severity,
+      subject,
+      message,
+      ...(hint ? { hint } : {}),
+      ...(settling ? { settling } : {}),
+    });
   for (const [host, why] of Object.entries(s.unreachable)) {
     problem(
       'degraded',
@@ -166,7 +190,13 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
         );
         continue;
       }
-      problem('degraded', m.host, `PostgreSQL is ${own.state}`, `sudo journalctl -u patroni on ${m.host}`);
+      problem(
+        'degraded',
+        m.host,
+        `PostgreSQL is ${own.state}`,
+        `sudo journalctl -u patroni on ${m.host}`,
+        PASSING_STATES.has(own.state),
+      );
       continue;
     }
     if (isTheLeader || !leaderName) continue;
@@ -184,6 +214,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
         m.host,
         `replica is not streaming from the leader (WAL receiver: ${server.receiver?.status ?? 'none'})`,
         `if it does not recover within a minute, ${reinit}`,
+        true,
       );
     } else if (leaderTimeline !== undefined && server.receiver.timeline !== leaderTimeline) {
       problem(
@@ -210,9 +241,12 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
       s.settings.durability === 'strict'
         ? 'strict synchronous mode is on but no replica is a synchronous standby: the leader refuses writes'
         : 'synchronous mode is on but no replica is a synchronous standby: a failover now may lose commits',
+      undefined,
+      true,
     );
   }
 
+  const watchdog = judgeWatchdog(s, problem);
   const etcd = judgeEtcd(s, problem);
   const replicasUp = rows
     .filter((r) => r.member !== leaderName && r.receiver === 'streaming')
@@ -238,6 +272,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     haproxy,
     ...(backups ? { backups } : {}),
     certificates,
+    watchdog,
     durability: {
       mode: s.settings.durability,
       maximumLagBytes: s.settings.maximumLagBytes,
@@ -253,4 +288,29 @@ function describeReceiver(server: ServerReport | undefined): string {
   if (!server.inRecovery) return 'not a replica';
   if (!server.receiver) return 'not receiving';
   return server.receiver.status === 'streaming' ? 'streaming' : server.receiver.status;
+}
+
+/**
+ * A watchdog resets a leader whose Patroni hangs before it can demote. `automatic` runs without one where a host
+ * has none (said, not a problem); `required` keeps such a member from ever leading.
+ */
+function judgeWatchdog(s: ClusterSnapshot, problem: Report): Assessment['watchdog'] {
+  const mode = s.settings.watchdog;
+  const members = s.members
+    .filter((m) => m.watchdog)
+    .map((m) => {
+      const why = watchdogMissing(m.watchdog as WatchdogReport);
+      return { host: m.host, usable: why === undefined, ...(why ? { why } : {}) };
+    });
+  if (mode === 'required') {
+    for (const m of members.filter((x) => !x.usable)) {
+      problem(
+        'degraded',
+        m.host,
+        `cannot lead: patroni_watchdog_mode is required and ${m.why ?? 'it has no watchdog'}`,
+        'load the softdog module (pgprov apply does where it can), or set patroni_watchdog_mode: automatic',
+      );
+    }
+  }
+  return { mode, members };
 }

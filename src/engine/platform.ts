@@ -94,9 +94,9 @@ async function record(
 ): Promise<void> {
   const recorded = await readRecorded(project, stateDir);
   if (![...found].some(([name, p]) => recorded.get(name)?.codename !== p.codename)) return;
-  const merged = Object.fromEntries(
-    [...recorded, ...found].map(([name, p]) => [name, p.codename] as const).sort(),
-  );
+  // What was read now wins over what was recorded; hosts in name order.
+  const codenames = new Map([...recorded, ...found].map(([name, p]) => [name, p.codename] as const));
+  const merged = Object.fromEntries([...codenames].sort(([a], [b]) => a.localeCompare(b)));
   await ensurePrivateDir(stateDir);
   await writeFileAtomic(recordFile(stateDir), `${JSON.stringify(merged, null, 2)}\n`, PUBLIC_FILE_MODE);
 }

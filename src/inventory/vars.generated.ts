@@ -56,6 +56,10 @@ export interface PgprovVars {
    */
   patroni_durability?: 'async' | 'sync' | 'strict';
   /**
+   * Patroni's watchdog: `automatic` (default; armed while leading where the host has /dev/watchdog, softdog loaded where possible), `required` (a member without a usable watchdog never leads), `off`.
+   */
+  patroni_watchdog_mode?: 'off' | 'automatic' | 'required';
+  /**
    * Patroni's failsafe mode: with true, the leader stays writable while etcd has no quorum as long as it reaches every other member. Default: false (the leader demotes itself and writes stop until quorum returns).
    */
   patroni_failsafe_mode?: boolean;

@@ -4,7 +4,9 @@ import {
   type ClusterSnapshot,
   type Durability,
   type MemberSnapshot,
+  type Problem,
   type Thresholds,
+  type WatchdogMode,
 } from '../cluster/health.js';
 import { certificatesFact } from '../facts/certificate.js';
 import { etcdHealthFact } from '../facts/etcd.js';
@@ -13,6 +15,7 @@ import { haproxyFact } from '../facts/haproxy.js';
 import { clusterViewFact, memberFact, serverFact } from '../facts/member.js';
 import { addressesFact } from '../facts/network.js';
 import { stanzaFact } from '../facts/pgbackrest.js';
+import { watchdogFact } from '../facts/watchdog.js';
 import type { HostRead, Session } from './session.js';
 
 /**
@@ -20,17 +23,21 @@ import type { HostRead, Session } from './session.js';
  * each etcd member's health, each balancer's addresses and HAProxy, the backups on the repository host and every
  * certificate pgprov placed. A host that does not answer is part of the snapshot, not an error.
  */
-export async function readCluster(session: Session): Promise<ClusterSnapshot> {
+export async function readCluster(
+  session: Session,
+  scope: 'all' | 'members' = 'all',
+): Promise<ClusterSnapshot> {
   const requests = new Map<string, FactRequest[]>();
   const add = (host: string, r: FactRequest) => {
     const list = requests.get(host) ?? [];
     list.push(r);
     requests.set(host, list);
   };
+  const all = scope === 'all';
   const members = session.group('postgres_cluster');
-  const etcd = session.group('etcd_cluster');
-  const balancers = session.group('balancers');
-  const repository = session.group('pgbackrest')[0];
+  const etcd = all ? session.group('etcd_cluster') : [];
+  const balancers = all ? session.group('balancers') : [];
+  const repository = all ? session.group('pgbackrest')[0] : undefined;
   const api = (host: string) => {
     const v = session.vars(host);
     return {
@@ -43,6 +50,7 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
     add(h.name, request(memberFact, api(h.name)));
     add(h.name, request(clusterViewFact, { ...api(h.name), cluster: session.clusterName }));
     add(h.name, request(serverFact, { port: Number(v.postgresql_port) }));
+    add(h.name, request(watchdogFact, {}));
   }
   for (const h of etcd) {
     const v = session.vars(h.name);
@@ -54,7 +62,8 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
     add(h.name, request(haproxyFact, { port: Number(session.vars(h.name).haproxy_stats_port) }));
   }
   if (repository) add(repository.name, request(stanzaFact, { stanza: session.clusterName }));
-  for (const h of session.inventory.hosts) {
+  const certified = all ? session.inventory.hosts : [];
+  for (const h of certified) {
     add(h.name, request(certificatesFact, { paths: certificatePaths(session, h.name) }));
   }
 
@@ -85,6 +94,7 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
         address: h.connection.address,
         patroni: f.get(memberFact, api(h.name)),
         server: f.get(serverFact, { port: Number(v.postgresql_port) }),
+        watchdog: f.get(watchdogFact, {}),
         ...(view.answered ? { view: view.members } : {}),
       };
     }),
@@ -117,13 +127,14 @@ export async function readCluster(session: Session): Promise<ClusterSnapshot> {
           },
         }
       : {}),
-    certificates: session.inventory.hosts.map((h) => ({
+    certificates: certified.map((h) => ({
       host: h.name,
       files: facts(h.name)?.get(certificatesFact, { paths: certificatePaths(session, h.name) }) ?? [],
     })),
     settings: {
       maximumLagBytes: Number(session.setting('patroni_maximum_lag_on_failover') ?? 1048576),
       durability: durabilityOf(session.setting('patroni_durability')),
+      watchdog: watchdogModeOf(session.setting('patroni_watchdog_mode')),
     },
   };
 }
@@ -134,6 +145,17 @@ export const MEMBERS_ONLY: Thresholds = { certificateWarnMs: 0, backupMaxAgeMs: 
 /** The cluster read and judged, as a day-2 command that acts on its members needs it. */
 export async function readAssessment(session: Session): Promise<Assessment> {
   return assess(await readCluster(session), MEMBERS_ONLY);
+}
+
+/**
+ * What is wrong with the members alone (leadership, replication, timelines), read in one round trip per member:
+ * for `apply`, which names a diverged or stopped member after converging the hosts instead of leaving it to
+ * `status`.
+ */
+export async function memberProblems(session: Session): Promise<Problem[]> {
+  const members = new Set(session.group('postgres_cluster').map((h) => h.name));
+  const a = assess(await readCluster(session, 'members'), MEMBERS_ONLY, session.inventory.file);
+  return a.problems.filter((p) => members.has(p.subject) || p.subject === 'cluster');
 }
 
 function etcdTls(address: string, v: Record<string, unknown>, dir: string, host: string) {
@@ -148,6 +170,11 @@ function etcdTls(address: string, v: Record<string, unknown>, dir: string, host:
 /** The inventory's patroni_durability; anything else is async, the mode that promises least. */
 function durabilityOf(value: unknown): Durability {
   return value === 'sync' || value === 'strict' ? value : 'async';
+}
+
+/** The inventory's patroni_watchdog_mode (the schema allows these three only). */
+function watchdogModeOf(value: unknown): WatchdogMode {
+  return value === 'off' || value === 'required' ? value : 'automatic';
 }
 
 /** Every copy of the host's certificate and of the CA that pgprov places (each service keeps its own). */

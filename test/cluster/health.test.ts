@@ -87,7 +87,7 @@ function healthy(): ClusterSnapshot {
         { path: `/etc/pgprov/tls/${host}.crt`, subject: host, notAfter: new Date(AT.getTime() + 365 * DAY) },
       ],
     })),
-    settings: { maximumLagBytes: 1048576, durability: 'async' },
+    settings: { maximumLagBytes: 1048576, durability: 'async', watchdog: 'automatic' },
   };
 }
 
@@ -133,6 +133,29 @@ describe('the status assessment', () => {
     strict.settings.durability = 'strict';
     expect(problems(strict)).toEqual([
       'degraded cluster: strict synchronous mode is on but no replica is a synchronous standby: the leader refuses writes',
+    ]);
+  });
+
+  it("shows each member's watchdog; only required mode makes a member without one a problem", () => {
+    const s = healthy();
+    s.members.forEach((m, i) => {
+      m.watchdog =
+        i === 0 ? { device: true, owner: 'postgres' } : { device: false, container: 'systemd-nspawn' };
+    });
+    const automatic = assess(s, T, 'lab.yaml');
+    expect(automatic.problems).toEqual([]);
+    expect(automatic.watchdog).toEqual({
+      mode: 'automatic',
+      members: [
+        { host: 'pg1', usable: true },
+        { host: 'pg2', usable: false, why: 'a systemd-nspawn container has no /dev/watchdog' },
+        { host: 'pg3', usable: false, why: 'a systemd-nspawn container has no /dev/watchdog' },
+      ],
+    });
+    s.settings.watchdog = 'required';
+    expect(assess(s, T, 'lab.yaml').problems.map((p) => `${p.subject}: ${p.message}`)).toEqual([
+      'pg2: cannot lead: patroni_watchdog_mode is required and a systemd-nspawn container has no /dev/watchdog',
+      'pg3: cannot lead: patroni_watchdog_mode is required and a systemd-nspawn container has no /dev/watchdog',
     ]);
   });
 
@@ -222,6 +245,8 @@ describe('the status assessment', () => {
         'if it does not recover within a minute, rebuild it from the leader: pgprov reinit lab.yaml pg3',
       ],
     ]);
+    // Not streaming may pass by itself (a replica starting); a diverged timeline does not.
+    expect(a.problems.map((p) => p.settling === true)).toEqual([false, true]);
   });
 
   it('no leader, two primaries, no virtual IP: critical', () => {

@@ -23,6 +23,7 @@ const cluster = (...members: MemberRow[]): Assessment => ({
   etcd: { healthy: 3, total: 3, members: [] },
   haproxy: [],
   durability: { mode: 'async', maximumLagBytes: 1048576 },
+  watchdog: { mode: 'automatic', members: [] },
   certificates: [],
   problems: [],
 });

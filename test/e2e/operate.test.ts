@@ -101,6 +101,17 @@ describe('day-2 commands on the lab', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^MEMBER\s+HOST\s+ROLE\s+STATE\s+TL\s+LAG\s+WAL RECEIVER$/m);
     expect(text.stdout).toContain('Healthy: no problem found.');
+    // The lab's hosts are containers: no watchdog, and status says why (not a problem in automatic mode).
+    expect(a.watchdog.mode).toBe('automatic');
+    for (const m of a.watchdog.members)
+      expect(m).toEqual({
+        host: m.host,
+        usable: false,
+        why: 'a systemd-nspawn container has no /dev/watchdog',
+      });
+    expect(text.stdout).toContain(
+      'watchdog      automatic: none on pg1, pg2, pg3 (a systemd-nspawn container has no /dev/watchdog)',
+    );
   });
 
   it('status: a replica stopped makes it degraded (exit 3) and names the replica', async () => {
@@ -190,6 +201,45 @@ describe('day-2 commands on the lab', () => {
       ),
     ).not.toBe('0\n');
     await healthy();
+  });
+
+  it("apply names a replica promoted behind Patroni's back (a forked timeline) with the way out", async () => {
+    const leader = await leaderNow();
+    const replica = HOSTS.filter((h) => h !== leader)[0] as string;
+    const { data, bin } = await postgresPaths();
+    // Maintenance mode keeps Patroni from repairing it at once: the member stays on its own timeline.
+    await onHost(leader, 'sudo patronictl -c /etc/patroni/config.yml pause --wait');
+    try {
+      await onHost(replica, `sudo -u postgres ${bin}/pg_ctl promote -w -D ${data}`);
+      const forked = (
+        await onHost(
+          replica,
+          `sudo -u postgres psql -XAtc "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"`,
+        )
+      ).trim();
+      const run = await runCli('apply', LAB_INVENTORY, '--tags', 'patroni', '--plain');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(
+        `WARNING: after apply, ${replica}: runs as a primary while ${leader} leads the cluster`,
+      );
+      expect(run.stderr).toContain(`pgprov reinit ${LAB_INVENTORY} ${replica}`);
+      // It archived nothing: the forked timeline's history is not in the archive that every replica reads.
+      expect(
+        await onHost(replica, `sudo -u postgres /usr/local/sbin/pgprov-leader-only true 2>&1 || true`),
+      ).toContain('does not hold the leader key');
+      expect(
+        await onHost('pg3', `sudo -u postgres pgbackrest --stanza=pgprov-lab repo-ls --recurse archive`),
+      ).not.toContain(`${forked}.history`);
+    } finally {
+      await onHost(leader, 'sudo patronictl -c /etc/patroni/config.yml resume --wait');
+    }
+    const done = await runCli('reinit', LAB_INVENTORY, replica, '--yes');
+    expect(done.code, done.stderr).toBe(0);
+    await healthy();
+    // A healthy cluster: apply names nothing.
+    const quiet = await runCli('apply', LAB_INVENTORY, '--tags', 'patroni', '--plain');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain('after apply');
   });
 
   it('restore to a noted time: earlier rows stay, later ones are gone, every member streams on a new timeline', async () => {

@@ -84,6 +84,21 @@ describe.skipIf(!canRunSshd())("reading each host's release", { timeout: 60_000 
     expect(await recorded()).toEqual({ pg1: here, pg2: 'trixie' });
   });
 
+  it('records what a host runs now over what was recorded for it (a host reinstalled since)', async () => {
+    const other = here === 'trixie' ? 'bookworm' : 'trixie';
+    await writeFile(join(stateDir, 'platforms.json'), JSON.stringify({ pg1: other, pg3: other }));
+    const found = await hostPlatforms({
+      project,
+      hosts,
+      open: reach().open,
+      stateDir,
+      forks: 3,
+      refresh: true,
+    });
+    expect(found.get('pg1')?.codename).toBe(here);
+    expect(await recorded()).toEqual({ pg1: here, pg3: other });
+  });
+
   it('refuses a release pgprov does not deploy on before anything is planned, and records nothing', async () => {
     await rm(join(stateDir, 'platforms.json'));
     const only = { ...project, platforms: [{ codename: 'forky', name: 'Debian 14', version: '14' }] };

@@ -179,6 +179,25 @@ describe("the patroni role's config.yml", () => {
     });
   });
 
+  it('arms a watchdog where the host has one (softdog loaded, the device postgres-owned), none when off', () => {
+    expect(patroniConfig().watchdog).toEqual({
+      mode: 'automatic',
+      device: '/dev/watchdog',
+      safety_margin: 5,
+    });
+    const names = (p: ReturnType<typeof plan>) =>
+      p.phases.find((x) => x.name === 'patroni')?.hosts[0]?.tasks.map((t) => t.name) ?? [];
+    expect(names(plan())).toEqual(
+      expect.arrayContaining(['Watchdog module loaded at boot', 'Watchdog device present for Patroni']),
+    );
+    const device = taskOf(plan(), 'patroni', 'pg1', 'Watchdog device present for Patroni')
+      .args as CommandArgs;
+    // Nothing to do in a container, or where neither a device nor the softdog module exists.
+    expect(device.unless).toContain('systemd-detect-virt --container --quiet');
+    expect(patroniConfig({ patroni_watchdog_mode: 'off' }).watchdog.mode).toBe('off');
+    expect(names(plan({ patroni_watchdog_mode: 'off' })).filter((n) => n.startsWith('Watchdog'))).toEqual([]);
+  });
+
   it("puts the parameters Patroni takes only from etcd in bootstrap.dcs, the others in the host's section", () => {
     const config = patroniConfig();
     expect(config.bootstrap.dcs.postgresql.parameters).toEqual({

@@ -381,11 +381,18 @@ describe("Patroni's archive_command and restore_command", () => {
       .postgresql.parameters;
 
   it('push WAL to and fetch it from the stanza when there is a repository', () => {
-    expect(parameters(plan('dedicated'))).toMatchObject({
+    const p = plan('dedicated');
+    expect(parameters(p)).toMatchObject({
       archive_mode: 'on',
-      archive_command: 'pgbackrest --stanza=test archive-push %p',
+      archive_command: '/usr/local/sbin/pgprov-leader-only pgbackrest --stanza=test archive-push %p',
       restore_command: 'pgbackrest --stanza=test archive-get %f "%p"',
     });
+    // Only the member holding the leader key archives: a member promoted outside Patroni must not put its
+    // forked timeline's history in the archive every replica reads.
+    const script = contentOf(p, 'pgbackrest-db', 'pg1', 'Archiving from the leader only');
+    expect(script).toContain("'https://10.231.0.11:8008/leader'");
+    expect(script).toContain("--cacert '/etc/patroni/pki/ca.crt'");
+    expect(script).toMatch(/^exec "\$@"$/m);
   });
 
   it('discard WAL and fetch none without one', () => {
