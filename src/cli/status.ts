@@ -118,6 +118,10 @@ export function describeStatus(a: Assessment): string[] {
     );
   }
   lines.push('');
+  for (const n of a.advisories) {
+    lines.push(`note: ${n.subject}: ${n.message}`);
+    if (n.hint) lines.push(`     -> ${n.hint}`);
+  }
   if (a.problems.length === 0) {
     lines.push('Healthy: no problem found.');
     return lines;

@@ -56,6 +56,9 @@ export interface Problem {
 }
 
 /** How a judgement reports a problem it found. */
+/** A risk worth knowing that is not a fault now: does not change the verdict. */
+export type Advisory = Pick<Problem, 'subject' | 'message' | 'hint'>;
+
 export type Report = (
   severity: Severity,
   subject: string,
@@ -95,6 +98,8 @@ export interface Assessment {
   /** patroni_watchdog_mode, and each member's watchdog: usable, or why not. */
   watchdog: { mode: WatchdogMode; members: { host: string; usable: boolean; why?: string }[] };
   problems: Problem[];
+  /** Not faults now, but risks the operator should know of (software with a known bug in a failure path). */
+  advisories: Advisory[];
 }
 
 /** patroni_durability: async (a failover may lose up to maximum_lag_on_failover), sync, strict. */
@@ -247,6 +252,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
   }
 
   const watchdog = judgeWatchdog(s, problem);
+  const advisories = patroniAdvisories(s);
   const etcd = judgeEtcd(s, problem);
   const replicasUp = rows
     .filter((r) => r.member !== leaderName && r.receiver === 'streaming')
@@ -273,6 +279,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     ...(backups ? { backups } : {}),
     certificates,
     watchdog,
+    advisories,
     durability: {
       mode: s.settings.durability,
       maximumLagBytes: s.settings.maximumLagBytes,
@@ -313,4 +320,38 @@ function judgeWatchdog(s: ClusterSnapshot, problem: Report): Assessment['watchdo
     }
   }
   return { mode, members };
+}
+
+/**
+ * Patroni before 3.0.3 (Debian 12 ships 3.0.2) writes the leader key through etcd's v3 API without comparing it
+ * first when its lease changed, trusting a cache that can be stale after a partition: an old leader coming back
+ * can take the key from the new one (patroni/patroni#2689, fixed in 3.0.3). The lab reproduced it about one
+ * leader partition in four.
+ */
+function patroniAdvisories(s: ClusterSnapshot): Advisory[] {
+  const old = s.members.filter((m) => {
+    const v = m.patroni?.answered ? m.patroni.patroniVersion : undefined;
+    return v !== undefined && olderThan(v, [3, 0, 3]);
+  });
+  if (old.length === 0) return [];
+  const versions = [...new Set(old.map((m) => (m.patroni?.answered ? m.patroni.patroniVersion : '')))];
+  return [
+    {
+      subject: old.map((m) => m.host).join(', '),
+      message:
+        `Patroni ${versions.join(', ')} can let a partitioned old leader take the leader key back after the network ` +
+        'heals, leaving no member that accepts writes (fixed in Patroni 3.0.3)',
+      hint: 'Debian 13 ships Patroni 4.0; until then, pgprov status names that state and the way out of it',
+    },
+  ];
+}
+
+function olderThan(version: string, than: readonly number[]): boolean {
+  const parts = version.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < than.length; i++) {
+    const a = parts[i] ?? 0;
+    const b = than[i] ?? 0;
+    if (a !== b) return a < b;
+  }
+  return false;
 }

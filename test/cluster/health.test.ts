@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ClusterSnapshot, assess } from '../../src/cluster/health.js';
 import type { Member } from '../../src/cluster/member.js';
 import type { MemberReport } from '../../src/facts/member.js';
+import { describeStatus } from '../../src/cli/status.js';
 
 const AT = new Date('2026-11-25T12:00:00Z');
 const DAY = 86_400_000;
@@ -157,6 +158,31 @@ describe('the status assessment', () => {
       'pg2: cannot lead: patroni_watchdog_mode is required and a systemd-nspawn container has no /dev/watchdog',
       'pg3: cannot lead: patroni_watchdog_mode is required and a systemd-nspawn container has no /dev/watchdog',
     ]);
+  });
+
+  it('notes a Patroni with the etcd3 leader-key bug (before 3.0.3) without changing the verdict', () => {
+    const s = healthy();
+    const withVersion = (v: string) =>
+      s.members.forEach((m) => {
+        if (m.patroni?.answered) m.patroni.patroniVersion = v;
+      });
+    withVersion('3.0.2');
+    const a = assess(s, T, 'lab.yaml');
+    expect(a.verdict).toBe('healthy');
+    expect(a.advisories).toEqual([
+      {
+        subject: 'pg1, pg2, pg3',
+        message:
+          'Patroni 3.0.2 can let a partitioned old leader take the leader key back after the network heals, ' +
+          'leaving no member that accepts writes (fixed in Patroni 3.0.3)',
+        hint: 'Debian 13 ships Patroni 4.0; until then, pgprov status names that state and the way out of it',
+      },
+    ]);
+    expect(describeStatus(a)).toContain(`note: pg1, pg2, pg3: ${a.advisories[0]?.message}`);
+    for (const v of ['3.0.3', '3.3.1', '4.0.7']) {
+      withVersion(v);
+      expect(assess(s, T, 'lab.yaml').advisories).toEqual([]);
+    }
   });
 
   it('a stopped replica: degraded, with how to look', () => {

@@ -26,6 +26,7 @@ const cluster = (...members: MemberRow[]): Assessment => ({
   watchdog: { mode: 'automatic', members: [] },
   certificates: [],
   problems: [],
+  advisories: [],
 });
 
 const options = { synchronousMode: false, maximumLagMb: 1, inventoryFile: 'lab.yaml' };
