@@ -83,6 +83,19 @@ describe("the haproxy role's haproxy.cfg", () => {
     ).toEqual(['server pg1 10.231.0.11:5432', 'server pg2 10.231.0.12:5432', 'server pg3 10.231.0.13:5432']);
   });
 
+  it("on Debian 13, also requires a replica to stream (Patroni 4's replication_state check)", () => {
+    const trixie = project.platforms.find((p) => p.codename === 'trixie');
+    if (!trixie) throw new Error('no trixie in roles/platforms.yaml');
+    const inputs = stackInputs(project, assets, stackInventory({}));
+    const p = planStack({ ...inputs, platforms: new Map([['pg1', trixie]]) });
+    expect(section(contentOf(p, 'haproxy', 'pg1', 'HAProxy configuration'), 'postgres_replicas')).toContain(
+      'option httpchk OPTIONS /replica?lag=1048576&replication_state=streaming',
+    );
+    expect(section(contentOf(p, 'haproxy', 'pg2', 'HAProxy configuration'), 'postgres_replicas')).toContain(
+      'option httpchk OPTIONS /replica?lag=1048576',
+    );
+  });
+
   it('lists the database hosts from a separate balancer too, and serves statistics on 7000', () => {
     const text = cfg({}, 'lb2', true);
     expect(section(text, 'postgres_primary').filter((l) => l.startsWith('server '))).toHaveLength(3);
