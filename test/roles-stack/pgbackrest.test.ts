@@ -1,4 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InputError } from '../../src/core/errors.js';
 import { collectEvents } from '../../src/core/events.js';
@@ -9,6 +15,8 @@ import type { Inventory, InventoryHost } from '../../src/inventory/model.js';
 import type { CommandArgs } from '../../src/ops/command.js';
 import type { FileArgs } from '../../src/ops/file.js';
 import type { PackageArgs } from '../../src/ops/package.js';
+import { issueCa } from '../../src/pki/issue.js';
+import { generateKeyPair } from '../../src/pki/keys.js';
 import type { Project } from '../../src/roles/model.js';
 import type { ExecResult, Transport } from '../../src/transport/transport.js';
 import { contentOf, loadShippedProject, planStack, stackInputs, stackInventory, taskOf } from './support.js';
@@ -390,9 +398,8 @@ describe("Patroni's archive_command and restore_command", () => {
     // Only the member holding the leader key archives: a member promoted outside Patroni must not put its
     // forked timeline's history in the archive every replica reads.
     const script = contentOf(p, 'pgbackrest-db', 'pg1', 'Archiving from the leader only');
-    expect(script).toContain("'https://10.231.0.11:8008/leader'");
-    expect(script).toContain("--cacert '/etc/patroni/pki/ca.crt'");
-    expect(script).toMatch(/^exec "\$@"$/m);
+    expect(script).toContain('API = "https://10.231.0.11:8008"');
+    expect(script).toContain('CA = "/etc/patroni/pki/ca.crt"');
   });
 
   it('discard WAL and fetch none without one', () => {
@@ -597,5 +604,100 @@ describe('the repository passphrase', () => {
       for (const text of diffs) expect(text).toContain('+repo1-cipher-pass=********');
       expect(JSON.stringify(events)).not.toContain(CIPHER_PASS);
     }
+  });
+});
+
+/**
+ * The archive guard as it runs on a host (python3), against a stand-in for Patroni's REST API: only the URL and CA
+ * of the rendered script change, to a plain HTTP server of this test and a CA file it writes.
+ */
+describe('pgprov-leader-only, the archive guard', { timeout: 60_000 }, () => {
+  let dir = '';
+  let script = '';
+  let answers: { leader: number; clusterTimeline: number } = { leader: 200, clusterTimeline: 1 };
+  let server: Server;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgprov-guard-'));
+    const keys = await generateKeyPair();
+    const ca = issueCa({ keys, commonName: 'test', notBefore: new Date(), validityDays: 1, serial: '01' });
+    await writeFile(join(dir, 'ca.crt'), ca);
+    server = createServer((req, res) => {
+      if (req.url === '/leader') res.writeHead(answers.leader).end('{}');
+      else if (req.url === '/cluster') {
+        const members = [{ name: 'pg3', role: 'leader', timeline: answers.clusterTimeline }];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ members }));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const rendered = () =>
+    contentOf(plan('dedicated'), 'pgbackrest-db', 'pg1', 'Archiving from the leader only');
+  /** This member's API at `api`; the others' at `others`. */
+  const guard = async (api: string, others: string[] = []) => {
+    const text = rendered()
+      .replace('API = "https://10.231.0.11:8008"', `API = "${api}"`)
+      .replace(/^APIS = .*$/m, `APIS = ${JSON.stringify([api, ...others])}`)
+      .replace('CA = "/etc/patroni/pki/ca.crt"', `CA = "${join(dir, 'ca.crt')}"`);
+    script = join(dir, 'pgprov-leader-only');
+    await writeFile(script, text, { mode: 0o755 });
+  };
+  /** Runs the guard as PostgreSQL does, from a data directory whose pg_wal holds these history files. */
+  const archive = async (file: string, histories: string[] = []) => {
+    const data = await mkdtemp(join(dir, 'data-'));
+    await mkdir(join(data, 'pg_wal'));
+    for (const h of histories) await writeFile(join(data, 'pg_wal', h), '');
+    return new Promise<{ code: number; out: string }>((resolve) => {
+      execFile('python3', [script, 'echo', 'archived', file], { cwd: data }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
+      );
+    });
+  };
+  const local = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  it('archives on the leader, and when no member answers (the cluster stopped for a restore)', async () => {
+    await guard(local());
+    answers = { leader: 200, clusterTimeline: 2 };
+    expect(await archive('pg_wal/00000003.history')).toEqual({
+      code: 0,
+      out: 'archived pg_wal/00000003.history',
+    });
+    await guard('http://127.0.0.1:9'); // nothing listens on the discard port
+    expect((await archive('pg_wal/00000003.history')).code).toBe(0);
+  });
+
+  it("refuses every file of a member on a forked timeline, archives an old leader's", async () => {
+    await guard(local());
+    answers = { leader: 503, clusterTimeline: 2 };
+    const forked = ['00000002.history', '00000003.history'];
+    expect(await archive('pg_wal/00000003.history', forked)).toEqual({
+      code: 1,
+      out: 'pgprov-leader-only: not archiving pg_wal/00000003.history: this member is on timeline 3, the leader pg3 on 2, and it does not hold the leader key',
+    });
+    // pgBackRest's asynchronous push sends every ready file: the old timeline's partial segment of a forked
+    // member would carry its history file along, so nothing of that member goes.
+    expect((await archive('pg_wal/00000002000000000000000A.partial', forked)).code).toBe(1);
+    // An old leader's last segments, its key already released: the cluster's timeline, archived.
+    expect((await archive('pg_wal/000000020000000000000009', ['00000002.history'])).code).toBe(0);
+    // Its own Patroni silent (stopping while it demotes the forked member): another member answers.
+    await guard('http://127.0.0.1:9', [local()]);
+    expect((await archive('pg_wal/000000020000000000000009', forked)).code).toBe(1);
+    expect((await archive('pg_wal/000000020000000000000009', ['00000002.history'])).code).toBe(0);
+  });
+
+  it("asks every member's Patroni, this one first", () => {
+    expect(rendered()).toContain(
+      'APIS = [API] + [a for a in ["https://10.231.0.11:8008", "https://10.231.0.12:8008", "https://10.231.0.13:8008", ] if a != API]',
+    );
+    // The script as rendered is valid Python.
+    expect(() =>
+      execFileSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: rendered() }),
+    ).not.toThrow();
   });
 });
