@@ -208,10 +208,11 @@ describe('day-2 commands on the lab', () => {
     const replica = HOSTS.filter((h) => h !== leader)[0] as string;
     const { data, bin } = await postgresPaths();
     // Maintenance mode keeps Patroni from repairing it at once: the member stays on its own timeline.
+    let forked = '';
     await onHost(leader, 'sudo patronictl -c /etc/patroni/config.yml pause --wait');
     try {
       await onHost(replica, `sudo -u postgres ${bin}/pg_ctl promote -w -D ${data}`);
-      const forked = (
+      forked = (
         await onHost(
           replica,
           `sudo -u postgres psql -XAtc "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"`,
@@ -225,7 +226,10 @@ describe('day-2 commands on the lab', () => {
       expect(run.stderr).toContain(`pgprov reinit ${LAB_INVENTORY} ${replica}`);
       // It archived nothing: the forked timeline's history is not in the archive that every replica reads.
       expect(
-        await onHost(replica, `sudo -u postgres /usr/local/sbin/pgprov-leader-only true 2>&1 || true`),
+        await onHost(
+          replica,
+          `sudo -u postgres sh -c 'cd ${data} && /usr/local/sbin/pgprov-leader-only true pg_wal/${forked}.history' 2>&1 || true`,
+        ),
       ).toContain('does not hold the leader key');
       expect(
         await onHost('pg3', `sudo -u postgres pgbackrest --stanza=pgprov-lab repo-ls --recurse archive`),
@@ -236,6 +240,10 @@ describe('day-2 commands on the lab', () => {
     const done = await runCli('reinit', LAB_INVENTORY, replica, '--yes');
     expect(done.code, done.stderr).toBe(0);
     await healthy();
+    // Nor while Patroni demoted it after maintenance mode (its own REST API silent meanwhile).
+    expect(
+      await onHost('pg3', `sudo -u postgres pgbackrest --stanza=pgprov-lab repo-ls --recurse archive`),
+    ).not.toContain(`${forked}.history`);
     // A healthy cluster: apply names nothing.
     const quiet = await runCli('apply', LAB_INVENTORY, '--tags', 'patroni', '--plain');
     expect(quiet.code).toBe(0);
