@@ -40,7 +40,8 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
   it("deploys the whole stack with Debian 13's versions, read from each host's release", async () => {
     const run = await apply({ extraVars: SYNC });
     expect(failures(run)).toEqual([]);
-    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toEqual({
+    // Other hosts another inventory of this state folder recorded (scale.test.ts's pg4) stay as they were.
+    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toMatchObject({
       pg1: 'trixie',
       pg2: 'trixie',
       pg3: 'trixie',
