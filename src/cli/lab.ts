@@ -4,6 +4,7 @@ import {
   labDown,
   labHeal,
   labHostNamed,
+  labImage,
   labPartition,
   labSshArgs,
   labStart,
@@ -58,6 +59,26 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
         }
       },
     );
+
+  lab
+    .command('image')
+    .description(
+      "build the hosts' image without booting any (cached; `up` builds it too). Another build of the same suite is waited for",
+    )
+    .option('--suite <suite>', 'Debian suite of the image (bookworm or trixie)', 'bookworm')
+    .option('--rebuild', 'build it again (only while no host runs)')
+    .action(async (flags: { suite: string; rebuild?: boolean }) => {
+      const image = await labImage({
+        suite: flags.suite,
+        ...(flags.rebuild ? { rebuild: true } : {}),
+        onProgress: (m) => output.err(`lab: ${m}`),
+      });
+      output.out(
+        image.built
+          ? `built the ${image.suite} image in ${image.seconds.toFixed(0)} s: ${image.path}`
+          : `nothing to do: the ${image.suite} image is built (${image.path}); --rebuild builds it again`,
+      );
+    });
 
   lab
     .command('down')

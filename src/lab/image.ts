@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sh } from '../core/command.js';
+import { withLock } from '../core/file-lock.js';
 import { UsageError } from '../core/errors.js';
 import { aptProxy, aptSources, policyRcD, sshdConfig, sudoers } from './host-files.js';
-import { labLayout } from './layout.js';
+import { type LabLayout, labLayout } from './layout.js';
 import { run } from './local.js';
 import { machineDebianMirror } from './mirror.js';
 import { overlaysOver, unmountAll } from './mounts.js';
+import { checkCanRunLab, ensureControllerPackages } from './prerequisites.js';
 import { checkSuite, LAB_USER } from './topology.js';
 
 /**
@@ -31,6 +33,9 @@ export const IMAGE_PACKAGES = [
   'curl',
   'less',
 ] as const;
+
+/** debootstrap through the machine's mirror takes 2-3 minutes; a build still going after this is stuck. */
+const BUILD_TIMEOUT_MS = 20 * 60_000;
 
 /** Written last: an image folder without it is an interrupted build. */
 const MARKER = '.pgprov-image.json';
@@ -56,6 +61,13 @@ export function imageReady(suite: string, home?: string): boolean {
   return existsSync(join(labLayout(home).image(suite), MARKER));
 }
 
+/** `pgprov lab image`: this machine's lab packages, then the suite's image (no host booted). */
+export async function labImage(options: ImageOptions): Promise<ImageResult> {
+  checkCanRunLab();
+  await ensureControllerPackages(options.onProgress ? { onProgress: options.onProgress } : {});
+  return ensureLabImage(options);
+}
+
 /** Builds the suite's image unless it is cached (or rebuilds it on request, only if no host uses it). */
 export async function ensureLabImage(options: ImageOptions): Promise<ImageResult> {
   const suite = checkSuite(options.suite);
@@ -65,6 +77,34 @@ export async function ensureLabImage(options: ImageOptions): Promise<ImageResult
   if (imageReady(suite, options.home) && !options.rebuild) {
     return { path, suite, built: false, seconds: 0 };
   }
+  await mkdir(layout.images, { recursive: true });
+  // One build per suite at a time: a second `up` or `image` (the test suite builds trixie's ahead) waits for it.
+  return withLock(
+    join(layout.images, `.${suite}.lock`),
+    {
+      timeoutMs: BUILD_TIMEOUT_MS,
+      pollMs: 2000,
+      mode: 0o644,
+      takeOverStale: true,
+      onWait: (holder) => options.onProgress?.(`waiting for another build of the ${suite} image (${holder})`),
+      hint: `wait for that build to finish; if no pgprov process is building it, delete the lock file`,
+    },
+    async () => {
+      if (imageReady(suite, options.home) && !options.rebuild) {
+        return { path, suite, built: false, seconds: (Date.now() - started) / 1000 };
+      }
+      return build(suite, layout, options, started);
+    },
+  );
+}
+
+async function build(
+  suite: string,
+  layout: LabLayout,
+  options: ImageOptions,
+  started: number,
+): Promise<ImageResult> {
+  const path = layout.image(suite);
   const users = await overlaysOver(path);
   if (users.length > 0) {
     throw new UsageError(
@@ -76,7 +116,6 @@ export async function ensureLabImage(options: ImageOptions): Promise<ImageResult
   }
   const building = join(layout.images, `.${suite}.building`);
   await discard(building);
-  await mkdir(layout.images, { recursive: true });
 
   const mirror = await machineDebianMirror();
   options.onProgress?.(`building the ${suite} image from ${mirror} (debootstrap, a few minutes)`);
@@ -85,7 +124,7 @@ export async function ensureLabImage(options: ImageOptions): Promise<ImageResult
     {
       step: `debootstrap the ${suite} image`,
       hint: `check that ${mirror} is reachable from this machine and that ${suite} is a Debian suite; see debootstrap's log in ${building}/debootstrap/`,
-      timeoutMs: 20 * 60_000,
+      timeoutMs: BUILD_TIMEOUT_MS,
     },
   );
   await configure(building, suite, options.onProgress);

@@ -8,7 +8,14 @@ export { labStatus, type LabStatus, type LabHostStatus, type LabStatusOptions } 
 export { labStart, labStop, type LabPowerOptions, type LabPowerResult } from './power.js';
 export { labHeal, labNetwork, labPartition, type LabPartitionOptions } from './partition.js';
 export { labSshArgs, type SshArgsOptions } from './ssh.js';
-export { ensureLabImage, imageReady, IMAGE_PACKAGES, type ImageOptions, type ImageResult } from './image.js';
+export {
+  ensureLabImage,
+  imageReady,
+  labImage,
+  IMAGE_PACKAGES,
+  type ImageOptions,
+  type ImageResult,
+} from './image.js';
 export { LAB_HOME, labLayout, type LabLayout } from './layout.js';
 export {
   APT_PROXY_URL,

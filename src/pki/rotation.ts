@@ -12,6 +12,7 @@
  * The step is kept in pki/rotation.json, so an interrupted rotation is resumed (by `pgprov certs --rotate-ca`) and a
  * plain `pgprov apply` meanwhile deploys what the current step says, never an earlier or later state.
  */
+import { withLock } from '../core/file-lock.js';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
@@ -21,7 +22,6 @@ import {
   ensurePrivateDir,
   fileError,
   readOptional,
-  withLock,
   writeFileAtomic,
 } from './state-dir.js';
 

@@ -7,6 +7,7 @@
  * certificate only when it no longer fits: its names or addresses changed, another CA signed it, or it expires
  * within the renewal window. A file it cannot read is an error, never silently replaced.
  */
+import { withLock } from '../core/file-lock.js';
 import { join } from 'node:path';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
@@ -33,7 +34,6 @@ import {
   PUBLIC_FILE_MODE,
   ensurePrivateDir,
   readOptional,
-  withLock,
   writeFileAtomic,
 } from './state-dir.js';
 

@@ -9,17 +9,12 @@
  *
  * Values travel as Secret and never appear in errors: a file problem is reported by file, name and line only.
  */
+import { withLock } from '../core/file-lock.js';
 import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import {
-  PRIVATE_FILE_MODE,
-  ensurePrivateDir,
-  readOptional,
-  withLock,
-  writeFileAtomic,
-} from '../pki/state-dir.js';
+import { PRIVATE_FILE_MODE, ensurePrivateDir, readOptional, writeFileAtomic } from '../pki/state-dir.js';
 import { generateSecret } from './generate.js';
 
 export type SecretSource = 'inventory' | 'environment' | 'file' | 'stored' | 'generated';
