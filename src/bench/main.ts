@@ -48,6 +48,14 @@ const DEFAULTS = {
   patroni_failsafe_mode: false,
 };
 const SYNC = { patroni_durability: 'sync' };
+/** " (promoted 21.3 s after the cut, writes back at 24.0 s)": where a leader partition's outage went. */
+const timeline = (r: PartitionResult): string => {
+  const parts = [
+    r.promotedAfterSeconds !== undefined ? `promoted ${s(r.promotedAfterSeconds)} after the cut` : undefined,
+    r.writesBackAfterSeconds !== undefined ? `writes back at ${s(r.writesBackAfterSeconds)}` : undefined,
+  ].filter((p) => p !== undefined);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+};
 const leaderTimeline = (r: PartitionResult) => r.members.find((m) => m.role === 'leader')?.timeline;
 /** The lab's Debian release for the scenarios that bring up bare hosts (BENCH_SUITE=trixie: Debian 13). */
 const SUITE = process.env.BENCH_SUITE ?? 'bookworm';
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
           (m) => m.role !== 'leader' && (m.receiver !== 'streaming' || m.timeline !== leaderTimeline(r)),
         );
         log(
-          `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}, ${r.acknowledged} acknowledged, ` +
+          `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}${timeline(r)}, ${r.acknowledged} acknowledged, ` +
             `${r.lost ? r.lost.length : 'unknown (no writable leader)'} lost` +
             (forked.length
               ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}`

@@ -30,8 +30,14 @@ export interface PartitionResult {
   newLeader: string | undefined;
   /** The member cut off streams from the leader again (within rejoinTimeoutMs of the heal). */
   rejoined: boolean;
-  /** The longest time writes through the VIP were refused, and when it began (s after the cut). */
+  /** The longest time writes through the VIP were refused. */
   outageSeconds: number;
+  /**
+   * Where a leader's outage went (s after the cut): the new leader's Patroni promoted it (from its journal), and
+   * the first write acknowledged after the outage. Undefined when the leader stayed or its journal did not say.
+   */
+  promotedAfterSeconds: number | undefined;
+  writesBackAfterSeconds: number | undefined;
   /** Writes acknowledged, and those of them the cluster no longer holds (unknown: no leader to read them). */
   acknowledged: number;
   lost: number[] | undefined;
@@ -70,6 +76,7 @@ export async function partitionDrill(
   );
   let writes: Write[] = [];
   let rejoined = false;
+  let cutAt = Date.now();
   try {
     await until(
       'writes acknowledged before the cut',
@@ -77,6 +84,7 @@ export async function partitionDrill(
       (w) => w.filter((x) => x.ok).length >= 20,
     );
     say(`cutting ${target}${target === leader ? ' (the leader)' : ''} off for ${options.forMs / 1000} s`);
+    cutAt = Date.now();
     await network.cut(target);
     try {
       await sleep(options.forMs);
@@ -103,6 +111,8 @@ export async function partitionDrill(
   }
 
   const newLeader = leaderOf(await cluster.members(witness).catch(() => []));
+  const outage = longestRefusal(writes);
+  const moved = newLeader !== undefined && newLeader !== leader;
   // Without a writable leader (the Debian 12 failure) nothing can be read back: what was lost is unknown.
   const present = await cluster.presentIds(options.table).catch(() => undefined);
   return {
@@ -110,9 +120,27 @@ export async function partitionDrill(
     leader,
     newLeader,
     rejoined,
-    outageSeconds: longestRefusal(writes).seconds,
+    outageSeconds: outage.seconds,
+    promotedAfterSeconds: moved ? await promotedAfter(cluster, newLeader, cutAt) : undefined,
+    writesBackAfterSeconds: moved ? (writer.startedAt + outage.to - cutAt) / 1000 : undefined,
     acknowledged: writes.filter((w) => w.ok).length,
     lost: present ? lostWrites(writes, present) : undefined,
     members: await Promise.all(hosts.map((h) => cluster.postgresView(h))),
   };
+}
+
+/** Seconds from `since` (epoch ms) to the line where the member's Patroni took the leader key and promoted it. */
+async function promotedAfter(
+  cluster: DrillCluster,
+  member: string,
+  since: number,
+): Promise<number | undefined> {
+  const out = await cluster
+    .onHost(
+      member,
+      `sudo journalctl -u patroni -o short-unix --no-pager --since @${Math.floor(since / 1000)} | grep -m1 'promoted self to leader'`,
+    )
+    .catch(() => '');
+  const at = Number.parseFloat(out.trim().split(/\s+/)[0] ?? '');
+  return Number.isFinite(at) ? Math.round((at * 1000 - since) / 100) / 10 : undefined;
 }

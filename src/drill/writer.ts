@@ -14,6 +14,8 @@ export interface Write {
 }
 
 export interface Writer {
+  /** When the writer started (epoch ms): the origin of each write's `sent` and `answered`. */
+  readonly startedAt: number;
   /** The attempts so far (a live view: it grows while the writer runs). */
   readonly writes: readonly Write[];
   /** Stops writing and returns every attempt, in order. */
@@ -21,10 +23,16 @@ export interface Writer {
 }
 
 /**
+ * The address of the member that runs the statement. Not inet_server_addr(): through PgBouncer that is the
+ * pooler's connection, 127.0.0.1 on every member. Patroni sets listen_addresses to the member's own address first.
+ */
+export const SERVER_ADDRESS_SQL = "split_part(current_setting('listen_addresses'), ',', 1)";
+
+/**
  * A write that leaves nothing behind: txid_current() assigns a transaction id, which only a writable primary can
  * (a standby answers "cannot assign TransactionIds during recovery").
  */
-const WRITE_PROBE = 'SELECT txid_current() AS id, host(inet_server_addr()) AS server';
+const WRITE_PROBE = `SELECT txid_current() AS id, ${SERVER_ADDRESS_SQL} AS server`;
 
 /**
  * A client in the style of Jepsen's set test, for failover drills (the e2e tests and `npm run bench`): writes numbered rows through the VIP's primary port one after
@@ -47,7 +55,7 @@ export function startWriter(
         client ??= await connect();
         const { rows } = table
           ? await client.query<{ server: string }>(
-              `INSERT INTO ${table} (id) VALUES ($1) RETURNING host(inet_server_addr()) AS server`,
+              `INSERT INTO ${table} (id) VALUES ($1) RETURNING ${SERVER_ADDRESS_SQL} AS server`,
               [id],
             )
           : await client.query<{ server: string }>(WRITE_PROBE);
@@ -63,6 +71,7 @@ export function startWriter(
     await client?.end().catch(() => undefined);
   })();
   return {
+    startedAt: started,
     writes,
     stop: async () => {
       running = false;
