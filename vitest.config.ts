@@ -14,6 +14,7 @@ const E2E_ORDER = [
   'etcd',
   'faults',
   'stack',
+  'pgbouncer',
   'operate',
   'scale',
   'rollout',

@@ -3,6 +3,8 @@
  * change the schema and run `npm run gen:types`.
  */
 
+export type PoolMode = 'session' | 'transaction' | 'statement';
+
 /**
  * Variables of a group or host (and the content of group_vars/ and host_vars/ files). Only pgprov's own variables are typed; any other variable is allowed.
  */
@@ -63,6 +65,65 @@ export interface PgprovVars {
    * Patroni's failsafe mode: with true, the leader stays writable while etcd has no quorum as long as it reaches every other member. Default: false (the leader demotes itself and writes stop until quorum returns).
    */
   patroni_failsafe_mode?: boolean;
+  /**
+   * PgBouncer on every PostgreSQL host, with HAProxy routing clients through it. Default: true; false routes HAProxy straight to PostgreSQL.
+   */
+  pgbouncer_enabled?: boolean;
+  /**
+   * Port PgBouncer listens on. Default: 6432.
+   */
+  pgbouncer_port?: number;
+  /**
+   * When a server connection returns to the pool: `transaction` (default), `session` or `statement`.
+   */
+  pgbouncer_pool_mode?: 'session' | 'transaction' | 'statement';
+  /**
+   * Server connections per database and user. Default: 20.
+   */
+  pgbouncer_default_pool_size?: number;
+  /**
+   * Client connections PgBouncer accepts in all. Default: 2000.
+   */
+  pgbouncer_max_client_conn?: number;
+  /**
+   * The databases clients reach through PgBouncer: each a name, with optional pool settings of its own. Default: the application's database.
+   *
+   * @minItems 1
+   */
+  pgbouncer_databases?: [
+    {
+      name: string;
+      /**
+       * Server connections of this database's pool.
+       */
+      pool_size?: number;
+      /**
+       * Extra server connections when clients wait.
+       */
+      reserve_pool?: number;
+      /**
+       * Server connections to this database in all.
+       */
+      max_db_connections?: number;
+      pool_mode?: PoolMode;
+    },
+    ...{
+      name: string;
+      /**
+       * Server connections of this database's pool.
+       */
+      pool_size?: number;
+      /**
+       * Extra server connections when clients wait.
+       */
+      reserve_pool?: number;
+      /**
+       * Server connections to this database in all.
+       */
+      max_db_connections?: number;
+      pool_mode?: PoolMode;
+    }[],
+  ];
   /**
    * Name of the cluster (Patroni scope; also used in etcd keys and file names).
    */

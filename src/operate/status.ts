@@ -180,7 +180,14 @@ function watchdogModeOf(value: unknown): WatchdogMode {
 /** Every copy of the host's certificate and of the CA that pgprov places (each service keeps its own). */
 export function certificatePaths(session: Session, host: string): string[] {
   const v = session.vars(host);
-  const dirs = ['pgprov_tls_dir', 'etcd_pki_dir', 'patroni_pki_dir', 'pgbackrest_pki_dir', 'haproxy_pki_dir']
+  const dirs = [
+    'pgprov_tls_dir',
+    'etcd_pki_dir',
+    'patroni_pki_dir',
+    'pgbackrest_pki_dir',
+    'pgbouncer_pki_dir',
+    'haproxy_pki_dir',
+  ]
     .map((name) => v[name])
     .filter((d): d is string => typeof d === 'string');
   return [...new Set(dirs)].flatMap((d) => [`${d}/${host}.crt`, `${d}/ca.crt`]);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
 import { runCli } from '../support/cli.js';
-import { longestRefusal, type Write } from '../../src/drill/writer.js';
+import { longestRefusal, SERVER_ADDRESS_SQL, type Write } from '../../src/drill/writer.js';
 import {
   connectVip,
   lostThroughVip,
@@ -49,7 +49,7 @@ async function writeThroughVip(): Promise<string> {
   const client = await connectVip(5000, 'app');
   try {
     const { rows } = await client.query<{ server: string }>(
-      'SELECT txid_current(), host(inet_server_addr()) AS server',
+      `SELECT txid_current(), ${SERVER_ADDRESS_SQL} AS server`,
     );
     return rows[0]?.server ?? '';
   } finally {
@@ -368,7 +368,7 @@ describe('day-2 commands on the lab', () => {
     for (const h of HOSTS) expect(await systemId(h)).toBe(cluster);
   });
 
-  it('certificates: short-lived ones are flagged, renewed and served by etcd, Patroni, PostgreSQL and pgBackRest, writes going on', async () => {
+  it('certificates: short-lived ones are flagged, renewed and served by etcd, Patroni, PostgreSQL, PgBouncer and pgBackRest, writes going on', async () => {
     await healthy();
     await writesTable('certs_writes');
     const writer = vipWriter('certs_writes');
@@ -402,10 +402,11 @@ describe('day-2 commands on the lab', () => {
     const year = String(new Date().getUTCFullYear() + 1);
     const served = await onHost(
       'pg1',
-      `for p in 2379 8008 8432; do openssl s_client -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -enddate; done; openssl s_client -starttls postgres -connect 10.231.0.12:5432 </dev/null 2>/dev/null | openssl x509 -noout -enddate`,
+      `for p in 2379 8008 8432; do openssl s_client -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -enddate; done; for p in 5432 6432; do openssl s_client -starttls postgres -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -enddate; done`,
     );
     const dates = served.trim().split('\n');
-    expect(dates).toHaveLength(4);
+    // etcd, Patroni, pgBackRest's TLS server, PostgreSQL, PgBouncer.
+    expect(dates).toHaveLength(5);
     for (const d of dates) expect(d).toMatch(new RegExp(`^notAfter=.* ${year} GMT$`));
     // Writable throughout: no refusal longer than a couple of seconds, nothing acknowledged lost.
     expect(writes.filter((w) => w.ok).length).toBeGreaterThan(50);
@@ -434,15 +435,15 @@ describe('day-2 commands on the lab', () => {
     const seen = await onHost(
       'pg1',
       `for p in 2379 8008 8432; do openssl s_client -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -issuer; done; ` +
-        `openssl s_client -starttls postgres -connect 10.231.0.12:5432 </dev/null 2>/dev/null | openssl x509 -noout -issuer; ` +
-        `for f in /etc/pgprov/tls/ca.crt /etc/etcd/pki/ca.crt /etc/patroni/pki/ca.crt /etc/pgbackrest/pki/ca.crt /etc/haproxy/pki/ca.crt; do echo "$f $(sudo grep -c 'BEGIN CERTIFICATE' $f) $(sudo openssl x509 -in $f -noout -subject)"; done`,
+        `for p in 5432 6432; do openssl s_client -starttls postgres -connect 10.231.0.12:$p </dev/null 2>/dev/null | openssl x509 -noout -issuer; done; ` +
+        `for f in /etc/pgprov/tls/ca.crt /etc/etcd/pki/ca.crt /etc/patroni/pki/ca.crt /etc/pgbackrest/pki/ca.crt /etc/pgbouncer/pki/ca.crt /etc/haproxy/pki/ca.crt; do echo "$f $(sudo grep -c 'BEGIN CERTIFICATE' $f) $(sudo openssl x509 -in $f -noout -subject)"; done`,
     );
     const lines = seen.trim().split('\n');
-    for (const line of lines.slice(0, 4))
+    for (const line of lines.slice(0, 5))
       expect(line).toMatch(new RegExp(`^issuer=CN = pgprov pgprov-lab CA ${today}T`));
-    for (const line of lines.slice(4))
+    for (const line of lines.slice(5))
       expect(line).toMatch(new RegExp(` 1 subject=CN = pgprov pgprov-lab CA ${today}T[\\d:]+Z$`));
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(11);
     expect(writes.filter((w) => w.ok).length).toBeGreaterThan(50);
     expect(longestRefusal(writes).seconds).toBeLessThan(3);
     expect(await lostThroughVip('ca_writes', writes)).toEqual([]);

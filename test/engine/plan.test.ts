@@ -45,6 +45,7 @@ describe('planning a run (pure: no host is read)', () => {
       'certificates',
       'etcd',
       'patroni',
+      'pgbouncer',
       'haproxy',
       'keepalived',
     ]);
@@ -65,7 +66,7 @@ describe('planning a run (pure: no host is read)', () => {
 
   it('--skip-tags and --limit narrow the run', () => {
     const plan = planRun(inputs(), {
-      skipTags: ['certificates', 'pgbackrest', 'patroni', 'haproxy', 'keepalived'],
+      skipTags: ['certificates', 'pgbackrest', 'patroni', 'pgbouncer', 'haproxy', 'keepalived'],
       limit: ['pg3'],
     });
     expect(plan.phases.map((p) => [p.name, p.hosts.map((h) => h.host.name)])).toEqual([['etcd', ['pg3']]]);

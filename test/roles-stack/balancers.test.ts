@@ -31,12 +31,13 @@ function section(cfg: string, name: string): string[] {
 }
 
 describe('the phases of roles/site.yaml', () => {
-  it('run certificates, etcd, patroni, haproxy, keepalived, each on its group', () => {
+  it('run certificates, etcd, patroni, pgbouncer, haproxy, keepalived, each on its group', () => {
     const p = plan({}, true);
     expect(p.phases.map((x) => [x.name, x.hosts.map((h) => h.host.name)])).toEqual([
       ['certificates', ['pg1', 'pg2', 'pg3', 'lb1', 'lb2']],
       ['etcd', ['pg1', 'pg2', 'pg3']],
       ['patroni', ['pg1', 'pg2', 'pg3']],
+      ['pgbouncer', ['pg1', 'pg2', 'pg3']],
       ['haproxy', ['lb1', 'lb2']],
       ['keepalived', ['lb1', 'lb2']],
     ]);
@@ -66,11 +67,24 @@ describe("the haproxy role's haproxy.cfg", () => {
     expect(lines).toContain(
       'default-server inter 1s fall 3 rise 2 on-marked-down shutdown-sessions port 8008 check-ssl verify required ca-file /etc/haproxy/pki/ca.crt',
     );
+    // Through each member's PgBouncer, which takes as many clients as it accepts and pools them.
     expect(lines.filter((l) => l.startsWith('server '))).toEqual([
-      'server pg1 10.231.0.11:5432 check verifyhost pg1 maxconn 90',
-      'server pg2 10.231.0.12:5432 check verifyhost pg2 maxconn 90',
-      'server pg3 10.231.0.13:5432 check verifyhost pg3 maxconn 90',
+      'server pg1 10.231.0.11:6432 check verifyhost pg1 maxconn 2000',
+      'server pg2 10.231.0.12:6432 check verifyhost pg2 maxconn 2000',
+      'server pg3 10.231.0.13:6432 check verifyhost pg3 maxconn 2000',
     ]);
+  });
+
+  it('without PgBouncer, sends clients straight to PostgreSQL, within its max_connections', () => {
+    for (const listen of ['postgres_primary', 'postgres_replicas']) {
+      expect(
+        section(cfg({ pgbouncer_enabled: false }), listen).filter((l) => l.startsWith('server ')),
+      ).toEqual([
+        'server pg1 10.231.0.11:5432 check verifyhost pg1 maxconn 90',
+        'server pg2 10.231.0.12:5432 check verifyhost pg2 maxconn 90',
+        'server pg3 10.231.0.13:5432 check verifyhost pg3 maxconn 90',
+      ]);
+    }
   });
 
   it('sends port 5001 to the replicas no further behind than a failover may promote, round robin', () => {
@@ -80,7 +94,7 @@ describe("the haproxy role's haproxy.cfg", () => {
     expect(lines).toContain('option httpchk OPTIONS /replica?lag=1048576');
     expect(
       lines.filter((l) => l.startsWith('server ')).map((l) => l.split(' ').slice(0, 3).join(' ')),
-    ).toEqual(['server pg1 10.231.0.11:5432', 'server pg2 10.231.0.12:5432', 'server pg3 10.231.0.13:5432']);
+    ).toEqual(['server pg1 10.231.0.11:6432', 'server pg2 10.231.0.12:6432', 'server pg3 10.231.0.13:6432']);
   });
 
   it("on Debian 13, also requires a replica to stream (Patroni 4's replication_state check)", () => {

@@ -260,6 +260,9 @@ describe("the patroni role's config.yml", () => {
         `hostssl app admin ${a}/32 scram-sha-256`,
         `hostssl app app ${a}/32 scram-sha-256`,
       ]),
+      // PgBouncer on the host: its lookup role by certificate only, the application's roles by SCRAM.
+      'hostssl all pgbouncer 127.0.0.1/32 cert map=pgprov_pgbouncer',
+      'hostssl app admin,app 127.0.0.1/32 scram-sha-256',
     ]);
     expect(bootstrap.pg_hba).toEqual(postgresql.pg_hba);
   });
@@ -275,7 +278,8 @@ describe("the patroni role's config.yml", () => {
       true,
     );
     const lines: string[] = postgresql.pg_hba;
-    expect(lines.filter((l) => / (admin|app) /.test(l) && l.startsWith('hostssl app'))).toEqual([
+    const remote = lines.filter((l) => !l.includes(' 127.0.0.1/32 '));
+    expect(remote.filter((l) => / (admin|app) /.test(l) && l.startsWith('hostssl app'))).toEqual([
       'hostssl app admin 10.231.0.21/32 scram-sha-256',
       'hostssl app app 10.231.0.21/32 scram-sha-256',
       'hostssl app admin 10.231.0.22/32 scram-sha-256',

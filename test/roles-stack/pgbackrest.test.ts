@@ -79,6 +79,7 @@ describe('the pgBackRest phases', () => {
       ['etcd', ['pg1', 'pg2', 'pg3']],
       ['pgbackrest-db', ['pg1', 'pg2', 'pg3']],
       ['patroni', ['pg1', 'pg2', 'pg3']],
+      ['pgbouncer', ['pg1', 'pg2', 'pg3']],
       ['pgbackrest', ['backup1']],
       ['haproxy', ['pg1', 'pg2', 'pg3']],
       ['keepalived', ['pg1', 'pg2', 'pg3']],

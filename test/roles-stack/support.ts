@@ -1,3 +1,4 @@
+import { beforeAll } from 'vitest';
 import { Secret } from '../../src/core/secret.js';
 import { planRun, type PlanInputs, type RunPlan } from '../../src/engine/plan.js';
 import type { Inventory, InventoryHost } from '../../src/inventory/model.js';
@@ -94,4 +95,22 @@ export function taskOf(plan: RunPlan, phase: string, host: string, task: string)
 export function contentOf(plan: RunPlan, phase: string, host: string, task: string): string {
   const content = (taskOf(plan, phase, host, task).args as FileArgs).content;
   return typeof content === 'string' ? content : content.reveal();
+}
+
+/**
+ * Plans the lab-shaped stack of the shipped project with these variables; the project is loaded once, in a
+ * beforeAll of the calling file.
+ */
+export function shippedStackPlanner(): (
+  vars?: Record<string, unknown>,
+  options?: { separateBalancers?: boolean },
+) => RunPlan {
+  let loaded: Awaited<ReturnType<typeof loadShippedProject>> | undefined;
+  beforeAll(async () => {
+    loaded = await loadShippedProject();
+  });
+  return (vars = {}, options = {}) => {
+    if (!loaded) throw new Error('the shipped project is not loaded yet (plan inside a test)');
+    return planStack(stackInputs(loaded.project, loaded.assets, stackInventory(vars, options)));
+  };
 }

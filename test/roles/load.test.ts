@@ -26,6 +26,7 @@ describe('loading roles', () => {
       'pgbackrest',
       'postgresql',
       'patroni',
+      'pgbouncer',
       'pgbackrest-repo',
       'haproxy',
       'keepalived',
