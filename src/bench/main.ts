@@ -15,7 +15,8 @@
  *                 failsafe mode off then on: writes acknowledged without quorum, outage, acknowledged writes lost
  *   preinstalled  the whole stack on fresh hosts whose packages are already installed (an image built with them)
  * Environment: BENCH_SUITE (the Debian release of bare hosts: bookworm, the default, or trixie),
- * BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3),
+ * BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3), BENCH_MODES (the
+ * partitions' durability modes: sync,async),
  * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -48,10 +49,11 @@ const DEFAULTS = {
   patroni_failsafe_mode: false,
 };
 const SYNC = { patroni_durability: 'sync' };
-/** " (promoted 21.3 s after the cut, writes back at 24.0 s)": where a leader partition's outage went. */
+/** " (promoted 21.3 s after the cut, HAProxy up at 23.1 s, writes back at 24.0 s)": where an outage went. */
 const timeline = (r: PartitionResult): string => {
   const parts = [
     r.promotedAfterSeconds !== undefined ? `promoted ${s(r.promotedAfterSeconds)} after the cut` : undefined,
+    r.routedAfterSeconds !== undefined ? `HAProxy up at ${s(r.routedAfterSeconds)}` : undefined,
     r.writesBackAfterSeconds !== undefined ? `writes back at ${s(r.writesBackAfterSeconds)}` : undefined,
   ].filter((p) => p !== undefined);
   return parts.length ? ` (${parts.join(', ')})` : '';
@@ -147,10 +149,12 @@ async function main(): Promise<void> {
   if (wanted('partitions')) {
     const cluster = new DrillCluster(await loadInventory(INVENTORY));
     const times = Number(process.env.BENCH_PARTITIONS ?? 10);
+    const modes = process.env.BENCH_MODES?.split(',') ?? ['sync', 'async'];
     for (const [name, profile] of [
       ['leader partitioned 60 s, synchronous, fast profile', { ...FAST, ...SYNC }],
       ['leader partitioned 60 s, asynchronous, fast profile', FAST],
     ] as const) {
+      if (!modes.includes(profile === FAST ? 'async' : 'sync')) continue;
       await timedApply(INVENTORY, { extraVars: profile });
       const runs: PartitionResult[] = [];
       for (let i = 0; i < times; i++) {
@@ -161,6 +165,13 @@ async function main(): Promise<void> {
       const outage = stats(runs.map((r) => r.outageSeconds));
       log(
         `${name}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)} over ${times} (target < 30 s)`,
+      );
+      // What a failover may lose, in WAL: Patroni promotes no replica further behind than maximum_lag_on_failover.
+      const lostWal = runs.map((r) => (r.lost?.length ?? 0) * (r.walPerWrite ?? 0));
+      const maximumLag = Number(roleDefaults(await loadProject()).patroni_maximum_lag_on_failover);
+      log(
+        `  acknowledged writes lost: ${runs.map((r) => r.lost?.length ?? '?').join(', ')}; at most ~${Math.max(...lostWal)} bytes of WAL ` +
+          `(maximum_lag_on_failover ${maximumLag} bytes${Math.max(...lostWal) <= maximumLag ? ': within it' : ': OVER IT'})`,
       );
       for (const r of runs) {
         const forked = r.members.filter(

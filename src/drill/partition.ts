@@ -33,11 +33,15 @@ export interface PartitionResult {
   /** The longest time writes through the VIP were refused. */
   outageSeconds: number;
   /**
-   * Where a leader's outage went (s after the cut): the new leader's Patroni promoted it (from its journal), and
-   * the first write acknowledged after the outage. Undefined when the leader stayed or its journal did not say.
+   * Where a leader's outage went (s after the cut): the new leader's Patroni promoted it, HAProxy (on the host
+   * the drill reads from) marked it up on the primary port (both from their journals), and the first write was
+   * acknowledged after the outage. Undefined when the leader stayed or a journal did not say.
    */
   promotedAfterSeconds: number | undefined;
+  routedAfterSeconds: number | undefined;
   writesBackAfterSeconds: number | undefined;
+  /** Bytes of WAL the leader wrote per acknowledged write before the cut (an upper bound), to size `lost` in WAL. */
+  walPerWrite: number | undefined;
   /** Writes acknowledged, and those of them the cluster no longer holds (unknown: no leader to read them). */
   acknowledged: number;
   lost: number[] | undefined;
@@ -77,12 +81,28 @@ export async function partitionDrill(
   let writes: Write[] = [];
   let rejoined = false;
   let cutAt = Date.now();
+  let walPerWrite: number | undefined;
   try {
     await until(
       'writes acknowledged before the cut',
       async () => writer.writes,
       (w) => w.filter((x) => x.ok).length >= 20,
     );
+    // WAL the leader writes per acknowledged write (everything else it writes meanwhile included: an upper bound).
+    const mark = async () => ({
+      lsn: await cluster.onHost(leader, `sudo -u postgres psql -XAtc "SELECT pg_current_wal_lsn()"`),
+      acked: writer.writes.filter((x) => x.ok).length,
+    });
+    const first = await mark();
+    await sleep(3_000);
+    const second = await mark();
+    walPerWrite = await cluster
+      .onHost(
+        leader,
+        `sudo -u postgres psql -XAtc "SELECT pg_wal_lsn_diff('${second.lsn.trim()}', '${first.lsn.trim()}')"`,
+      )
+      .then((bytes) => Math.ceil(Number(bytes) / Math.max(1, second.acked - first.acked)))
+      .catch(() => undefined);
     say(`cutting ${target}${target === leader ? ' (the leader)' : ''} off for ${options.forMs / 1000} s`);
     cutAt = Date.now();
     await network.cut(target);
@@ -121,7 +141,13 @@ export async function partitionDrill(
     newLeader,
     rejoined,
     outageSeconds: outage.seconds,
-    promotedAfterSeconds: moved ? await promotedAfter(cluster, newLeader, cutAt) : undefined,
+    walPerWrite,
+    promotedAfterSeconds: moved
+      ? await journalAfter(cluster, newLeader, '-u patroni', 'promoted self to leader', cutAt)
+      : undefined,
+    routedAfterSeconds: moved
+      ? await journalAfter(cluster, witness, '-t haproxy', `postgres_primary/${newLeader} is UP`, cutAt)
+      : undefined,
     writesBackAfterSeconds: moved ? (writer.startedAt + outage.to - cutAt) / 1000 : undefined,
     acknowledged: writes.filter((w) => w.ok).length,
     lost: present ? lostWrites(writes, present) : undefined,
@@ -129,16 +155,18 @@ export async function partitionDrill(
   };
 }
 
-/** Seconds from `since` (epoch ms) to the line where the member's Patroni took the leader key and promoted it. */
-async function promotedAfter(
+/** Seconds from `since` (epoch ms) to the first line of a host's journal (`-u unit` or `-t tag`) holding `text`. */
+async function journalAfter(
   cluster: DrillCluster,
-  member: string,
+  host: string,
+  selector: string,
+  text: string,
   since: number,
 ): Promise<number | undefined> {
   const out = await cluster
     .onHost(
-      member,
-      `sudo journalctl -u patroni -o short-unix --no-pager --since @${Math.floor(since / 1000)} | grep -m1 'promoted self to leader'`,
+      host,
+      `sudo journalctl ${selector} -o short-unix --no-pager --since @${Math.floor(since / 1000)} | grep -m1 -F '${text}'`,
     )
     .catch(() => '');
   const at = Number.parseFloat(out.trim().split(/\s+/)[0] ?? '');

@@ -63,7 +63,8 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
       await client.end();
     }
     // status judges Patroni 4's REST answers as it does 3.0's: healthy once a backup exists.
-    expect((await runCli('backup', LAB_INVENTORY, '--type', 'full')).code).toBe(0);
+    const backup = await runCli('backup', LAB_INVENTORY, '--type', 'full');
+    expect(backup.code, backup.stderr).toBe(0);
     const status = await waitFor(
       'status: healthy',
       async () => runCli('status', LAB_INVENTORY, '--json', '-e', 'patroni_durability=sync'),
@@ -99,7 +100,8 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
     });
     console.log(
       `partition (Debian 13): leader ${r.leader} cut off for 60 s, ${r.newLeader ?? 'none'} took over; writes ` +
-        `refused for ${r.outageSeconds.toFixed(1)} s at most (promoted ${r.promotedAfterSeconds ?? '?'} s after the cut); ` +
+        `refused for ${r.outageSeconds.toFixed(1)} s at most (promoted ${r.promotedAfterSeconds ?? '?'} s after the cut, ` +
+        `HAProxy up at ${r.routedAfterSeconds ?? '?'} s, writes back at ${r.writesBackAfterSeconds?.toFixed(1) ?? '?'} s); ` +
         `${r.acknowledged} acknowledged, ${r.lost?.length ?? 'unknown'} lost`,
     );
     expect(r.newLeader).toBeDefined();
