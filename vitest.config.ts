@@ -15,6 +15,7 @@ const E2E_ORDER = [
   'faults',
   'stack',
   'pgbouncer',
+  'monitoring',
   'operate',
   'scale',
   'rollout',

@@ -65,12 +65,18 @@ cluster reports 0 changed. Each host is locked while a run applies to it.`,
 Examples:
   pgprov apply inventory/lab.yaml                      deploy or converge everything
   pgprov apply inventory/lab.yaml --tags etcd          only the etcd phase
+  pgprov apply inventory/lab.yaml --tags pgbouncer -e pgbouncer_default_pool_size=30
+                                                       a pool change (PgBouncer reloads)
+  pgprov apply inventory/lab.yaml --tags monitoring    exporters and Prometheus with its alert rules
   pgprov apply inventory/lab.yaml --check --diff       what would change, with file diffs
   pgprov apply inventory/lab.yaml -l pg2 -e etcd_election_timeout_ms=1500
 
 After a run that includes the patroni phase, apply reads the members and names any that does
 not replicate from the leader (not streaming, another timeline, a second primary) with the way
 out (pgprov reinit, pgprov repair); pgprov status shows the whole cluster.
+
+Phases, in order (each is a tag): certificates, etcd, pgbackrest-db, patroni, pgbouncer,
+pgbackrest, haproxy, keepalived, metrics and monitoring (both also tagged monitoring).
 
 Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 interrupted.`,
     )

@@ -35,8 +35,9 @@ export function parseYaml(file: string, text: string): { source?: YamlSource; is
         if (!pair) break;
         node = pair.value ?? pair.key;
         found = isNode(pair.value) ? pair.value : isNode(pair.key) ? pair.key : found;
-      } else if (isSeq(node) && typeof key === 'number') {
-        node = node.items[key];
+      } else if (isSeq(node) && /^\d+$/.test(String(key))) {
+        // A list index, as a number or as a JSON pointer gives it (`/pgbouncer_databases/1`).
+        node = node.items[Number(key)];
         if (isNode(node)) found = node;
         else break;
       } else break;

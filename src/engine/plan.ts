@@ -4,7 +4,7 @@ import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { mergeVars } from '../inventory/precedence.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
-import type { Platform, Project, Task } from '../roles/model.js';
+import type { Phase, Platform, Project, Task } from '../roles/model.js';
 import { type HostTls, prepareModule, renderArgs } from '../roles/prepare.js';
 import { resolveVarReferences } from '../roles/render.js';
 import { evaluateWhen, lookupIn } from '../roles/when.js';
@@ -135,7 +135,7 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
         const role = project.roles.get(roleName);
         if (!role) continue;
         for (const task of role.tasks) {
-          if (!selected(task, phase.name, options)) continue;
+          if (!selected(task, phase, options)) continue;
           if (task.when !== undefined) {
             try {
               if (!evaluateWhen(task.when, lookupIn(vars))) continue;
@@ -211,18 +211,19 @@ export function hostVars(inventory: Inventory, host: InventoryHost, inputs: Host
   };
 }
 
-function selected(task: Task, phase: string, options: SelectOptions): boolean {
-  const tags = new Set([...task.tags, task.role, phase]);
+function selected(task: Task, phase: Phase, options: SelectOptions): boolean {
+  const tags = new Set([...task.tags, task.role, phase.name, ...phase.tags]);
   if (options.tags?.length && !options.tags.some((t) => tags.has(t))) return false;
   if (options.skipTags?.some((t) => tags.has(t))) return false;
   return true;
 }
 
-/** All tags a user may select: phase names, role names and every task's tags. */
+/** All tags a user may select: phase names and tags, role names and every task's tags. */
 export function knownTags(project: Project): string[] {
   const tags = new Set<string>();
   for (const phase of project.phases) {
     tags.add(phase.name);
+    phase.tags.forEach((t) => tags.add(t));
     for (const r of phase.roles) {
       tags.add(r);
       project.roles.get(r)?.tasks.forEach((t) => t.tags.forEach((x) => tags.add(x)));

@@ -127,8 +127,9 @@ function findNode(root: unknown, path: readonly Segment[], at: 'key' | 'value'):
       const valueless = !isNode(pair.value) || (isScalar(pair.value) && pair.value.value === null);
       if ((last && at === 'key') || valueless) return isNode(pair.key) ? pair.key : found;
       next = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      next = node.items[segment];
+    } else if (isSeq(node) && /^\d+$/.test(String(segment))) {
+      // A list index, as a number or as ajv's JSON pointer gives it (`/pgbouncer_databases/1`).
+      next = node.items[Number(segment)];
     }
     if (!isNode(next)) break;
     node = next;

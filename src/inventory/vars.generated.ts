@@ -125,6 +125,38 @@ export interface PgprovVars {
     }[],
   ];
   /**
+   * The node exporter and pgprov's textfile metrics on every host, the PostgreSQL exporter on the database hosts. Default: true.
+   */
+  monitoring_enabled?: boolean;
+  /**
+   * How long an alert's condition must hold before it fires. Default: 2m.
+   */
+  monitoring_alert_for?: string;
+  /**
+   * Replication lag (bytes of WAL) over which PostgresReplicationLag fires. Default: 16777216.
+   */
+  monitoring_lag_bytes?: number;
+  /**
+   * Age of the newest backup over which PgBackRestBackupTooOld fires. Default: 26.
+   */
+  monitoring_backup_max_age_hours?: number;
+  /**
+   * CertificateExpiringSoon fires for a certificate expiring within this many days. Default: 14.
+   */
+  monitoring_certificate_days?: number;
+  /**
+   * DiskNearlyFull fires below this share of free space. Default: 10.
+   */
+  monitoring_disk_free_percent?: number;
+  /**
+   * How often Prometheus scrapes and evaluates the rules. Default: 15s.
+   */
+  prometheus_scrape_interval?: string;
+  /**
+   * Alertmanagers (host:port) Prometheus sends alerts to. Default: none.
+   */
+  prometheus_alertmanagers?: string[];
+  /**
    * Name of the cluster (Patroni scope; also used in etcd keys and file names).
    */
   cluster_name?: string;

@@ -38,8 +38,8 @@ export async function loadProject(
       ),
     );
     if (issues.length === 0) {
-      for (const p of site.value as { phase: string; hosts: string; roles: string[] }[]) {
-        phases.push({ name: p.phase, hosts: p.hosts, roles: p.roles });
+      for (const p of site.value as { phase: string; hosts: string; roles: string[]; tags?: string[] }[]) {
+        phases.push({ name: p.phase, hosts: p.hosts, roles: p.roles, tags: p.tags ?? [] });
       }
     }
   }

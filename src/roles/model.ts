@@ -72,6 +72,8 @@ export interface Phase {
   name: string;
   hosts: string;
   roles: string[];
+  /** More tags that select the phase besides its name (phases that belong together share one). */
+  tags: string[];
 }
 
 /** Everything pgprov ships: phases, roles and the templates folder. */

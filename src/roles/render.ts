@@ -34,6 +34,10 @@ hb.registerHelper(
   strictArgs('eq', (a: unknown, b: unknown) => a === b),
 );
 hb.registerHelper(
+  'or',
+  strictArgs('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean)),
+);
+hb.registerHelper(
   'json',
   strictArgs('json', (value: unknown) => JSON.stringify(value)),
 );

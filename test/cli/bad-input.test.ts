@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadProject } from '../../src/roles/load.js';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgprov-cli-'));
@@ -72,6 +73,15 @@ describe('bad input: a clear message, a non-zero exit, nothing applied', () => {
     const r = await runCli('apply', '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('pgprov apply inventory/lab.yaml --check --diff');
+    // The phases it lists are roles/site.yaml's, in its order.
+    const listed = /Phases, in order \(each is a tag\): ([^(]*)/.exec(r.stdout.replace(/\s+/g, ' '))?.[1];
+    const names = (await loadProject()).phases.map((p) => p.name);
+    expect(
+      listed
+        ?.replace(/ and /, ', ')
+        .split(/, /)
+        .map((x) => x.trim()),
+    ).toEqual(names);
   });
 });
 

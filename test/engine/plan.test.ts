@@ -48,6 +48,7 @@ describe('planning a run (pure: no host is read)', () => {
       'pgbouncer',
       'haproxy',
       'keepalived',
+      'metrics',
     ]);
     expect(project.roles.get('patroni')?.secrets.map((s) => s.name)).toContain('replication_password');
     const env = etcdEnv(plan, 'pg2');
@@ -66,7 +67,7 @@ describe('planning a run (pure: no host is read)', () => {
 
   it('--skip-tags and --limit narrow the run', () => {
     const plan = planRun(inputs(), {
-      skipTags: ['certificates', 'pgbackrest', 'patroni', 'pgbouncer', 'haproxy', 'keepalived'],
+      skipTags: ['certificates', 'pgbackrest', 'patroni', 'pgbouncer', 'haproxy', 'keepalived', 'monitoring'],
       limit: ['pg3'],
     });
     expect(plan.phases.map((p) => [p.name, p.hosts.map((h) => h.host.name)])).toEqual([['etcd', ['pg3']]]);

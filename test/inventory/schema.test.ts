@@ -49,6 +49,33 @@ describe('stage 2: the schema', () => {
     expect(show(issue!)).toContain('one of async, sync, strict');
   });
 
+  it('reports bad PgBouncer and monitoring settings at their line, saying what to write', () => {
+    const found = issues(yaml`
+      all:
+        vars:
+          pgbouncer_pool_mode: pooled
+          pgbouncer_databases:
+            - { name: app, pool_size: 0 }
+            - { pool_mode: session }
+          monitoring_alert_for: 2 minutes
+          prometheus_alertmanagers: [alertmanager]
+    `);
+    expect(found.map((i) => [i.line, i.path])).toEqual([
+      [3, 'all.vars.pgbouncer_pool_mode'],
+      [5, 'all.vars.pgbouncer_databases.0.pool_size'],
+      [6, 'all.vars.pgbouncer_databases.1'],
+      [7, 'all.vars.monitoring_alert_for'],
+      [8, 'all.vars.prometheus_alertmanagers.0'],
+    ]);
+    expect(found.map((i) => i.hint)).toEqual([
+      'one of session, transaction, statement (see roles/pgbouncer/defaults.yaml)',
+      'write a whole number of 1 or more, without quotes',
+      'a database takes name (required), pool_size, pool_mode, reserve_pool and max_db_connections',
+      'a duration such as 30s, 2m or 1h',
+      'write each as host:port, e.g. alertmanager.example.com:9093',
+    ]);
+  });
+
   it('reports a variable written directly under a group, at its key', () => {
     const [issue] = issues(yaml`
       all:

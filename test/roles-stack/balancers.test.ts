@@ -31,7 +31,7 @@ function section(cfg: string, name: string): string[] {
 }
 
 describe('the phases of roles/site.yaml', () => {
-  it('run certificates, etcd, patroni, pgbouncer, haproxy, keepalived, each on its group', () => {
+  it('run certificates, etcd, patroni, pgbouncer, haproxy, keepalived, metrics, each on its group', () => {
     const p = plan({}, true);
     expect(p.phases.map((x) => [x.name, x.hosts.map((h) => h.host.name)])).toEqual([
       ['certificates', ['pg1', 'pg2', 'pg3', 'lb1', 'lb2']],
@@ -40,6 +40,7 @@ describe('the phases of roles/site.yaml', () => {
       ['pgbouncer', ['pg1', 'pg2', 'pg3']],
       ['haproxy', ['lb1', 'lb2']],
       ['keepalived', ['lb1', 'lb2']],
+      ['metrics', ['pg1', 'pg2', 'pg3', 'lb1', 'lb2']],
     ]);
   });
 
@@ -48,6 +49,11 @@ describe('the phases of roles/site.yaml', () => {
     expect(planRun(inputs, { tags: ['patroni'], extraVars: secretVars() }).phases.map((x) => x.name)).toEqual(
       ['patroni'],
     );
+    // A phase's own tags: the exporters' phase and Prometheus's both answer to `monitoring`.
+    const monitored = stackInputs(project, assets, stackInventory({}, { groups: { monitoring: ['pg3'] } }));
+    expect(
+      planRun(monitored, { tags: ['monitoring'], extraVars: secretVars() }).phases.map((x) => x.name),
+    ).toEqual(['metrics', 'monitoring']);
     const roles = planRun(inputs, { tags: ['postgresql'], extraVars: secretVars() }).phases.flatMap((x) =>
       x.hosts.flatMap((h) => h.tasks.map((t) => t.role)),
     );

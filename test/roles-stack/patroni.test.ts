@@ -252,6 +252,8 @@ describe("the patroni role's config.yml", () => {
     const hosts = ['10.231.0.11', '10.231.0.12', '10.231.0.13'];
     expect(postgresql.pg_hba).toEqual([
       'local all postgres peer',
+      // The PostgreSQL exporter, as the monitoring role, over the local socket only.
+      'local postgres pgprov_monitor peer map=pgprov_monitor',
       ...hosts.map((a) => `hostssl replication replicator ${a}/32 scram-sha-256`),
       'hostssl replication replicator 127.0.0.1/32 scram-sha-256',
       'hostssl replication replicator ::1/128 scram-sha-256',

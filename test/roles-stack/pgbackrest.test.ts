@@ -83,6 +83,7 @@ describe('the pgBackRest phases', () => {
       ['pgbackrest', ['backup1']],
       ['haproxy', ['pg1', 'pg2', 'pg3']],
       ['keepalived', ['pg1', 'pg2', 'pg3']],
+      ['metrics', ['pg1', 'pg2', 'pg3', 'backup1']],
     ]);
     const shared = phasesOf(plan('shared'));
     expect(shared.find(([name]) => name === 'pgbackrest')).toEqual(['pgbackrest', ['pg3']]);

@@ -107,10 +107,10 @@ describe('the lookup role and function', () => {
   it('is made by the leader only, and its check compares the very function the command makes', () => {
     const { cmd, unless } = task();
     expect(unless).toContain(
-      "curl -s -o /dev/null -w '%{http_code}' --cacert /etc/patroni/pki/ca.crt https://10.231.0.11:8008/leader",
+      'if ! /usr/local/sbin/pgprov-is-leader; then echo "not the leader: the leader makes them"; exit 0; fi',
     );
-    expect(unless).toContain(
-      'if [ "$leader" != 200 ]; then echo "not the leader: the leader makes them"; exit 0; fi',
+    expect(contentOf(plan(), 'patroni', 'pg1', 'Leader check for cluster-wide SQL')).toContain(
+      '--cacert /etc/patroni/pki/ca.crt \\\n  https://10.231.0.11:8008/leader',
     );
     const body = /AS \$pgprov\$(.*)\$pgprov\$;/.exec(cmd)?.[1];
     expect(body).toBeDefined();
@@ -144,6 +144,7 @@ describe("PgBouncer in the patroni role's pg_hba", () => {
       'pgprov_pgbouncer pg1 pgbouncer',
       'pgprov_pgbouncer pg2 pgbouncer',
       'pgprov_pgbouncer pg3 pgbouncer',
+      'pgprov_monitor prometheus pgprov_monitor',
     ]);
   });
 
@@ -155,7 +156,7 @@ describe("PgBouncer in the patroni role's pg_hba", () => {
         (l) => l.includes('pgbouncer') || (l.includes(' 127.0.0.1/32 ') && !l.includes('replication')),
       ),
     ).toEqual([]);
-    expect(postgresql.pg_ident).toBeUndefined();
+    expect(postgresql.pg_ident?.filter((l) => l.includes('pgbouncer'))).toEqual([]);
     expect(plan(vars).phases.map((p) => p.name)).not.toContain('pgbouncer');
   });
 });

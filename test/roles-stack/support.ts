@@ -35,7 +35,7 @@ export const secretVars = (): Record<string, Secret> =>
  */
 export function stackInventory(
   vars: Record<string, unknown> = {},
-  options: { separateBalancers?: boolean } = {},
+  options: { separateBalancers?: boolean; groups?: Record<string, string[]> } = {},
 ): Inventory {
   const host = (name: string, address: string, groups: string[]): InventoryHost => ({
     name,
@@ -54,12 +54,21 @@ export function stackInventory(
   const balancers = options.separateBalancers ? ['lb1', 'lb2'] : db;
   if (options.separateBalancers)
     hosts.push(host('lb1', '10.231.0.21', ['balancers']), host('lb2', '10.231.0.22', ['balancers']));
+  // More groups (pgbackrest, monitoring) of existing hosts.
+  for (const [group, members] of Object.entries(options.groups ?? {}))
+    for (const h of hosts) if (members.includes(h.name)) h.groups.push(group);
   return {
     file: '/tmp/inventory.yaml',
     stateDir: '/tmp/.pgprov/inventory',
     knownHostsFile: '/tmp/.pgprov/inventory/known_hosts',
     hosts,
-    groups: { all: hosts.map((h) => h.name), etcd_cluster: db, postgres_cluster: db, balancers },
+    groups: {
+      all: hosts.map((h) => h.name),
+      etcd_cluster: db,
+      postgres_cluster: db,
+      balancers,
+      ...options.groups,
+    },
     locate: (path) => ({ file: '/tmp/inventory.yaml', path: path.join('.') }),
   };
 }

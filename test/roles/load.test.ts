@@ -30,6 +30,8 @@ describe('loading roles', () => {
       'pgbackrest-repo',
       'haproxy',
       'keepalived',
+      'exporters',
+      'prometheus',
     ]);
     expect(project.roles.get('etcd')?.handlers.map((h) => h.name)).toEqual(['restart etcd']);
   });

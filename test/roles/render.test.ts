@@ -36,6 +36,13 @@ describe('templates', () => {
     }
   });
 
+  it('has `or` for conditions on several variables, strict about each', () => {
+    const t = '{{#if (or a b)}}yes{{else}}no{{/if}}';
+    expect(renderTemplate('t9', t, { a: false, b: true })).toBe('yes');
+    expect(renderTemplate('t9', t, { a: false, b: 0 })).toBe('no');
+    expect(() => renderTemplate('t9', t, { a: true })).toThrow(TemplateError);
+  });
+
   it('reports syntax errors with their line', () => {
     expect(() => renderTemplate('t3', 'ok\n{{#each x}}\n', { x: [] })).toThrow(TemplateError);
   });
