@@ -61,8 +61,26 @@ describe('monitoring: exporters everywhere, Prometheus with the alert rules on t
   });
 
   it('a replica whose PostgreSQL stops fires "replica not streaming" for it; started again, the alert clears', async () => {
-    const members = await patroniMembers();
+    // A settled cluster first: an earlier file's failover leaves replicas restarting to follow the new leader,
+    // and a member whose Patroni stops mid-restart can leave its PostgreSQL running (streaming) without it.
+    const members = await waitFor(
+      'one leader and two streaming replicas',
+      () => patroniMembers(),
+      (m) =>
+        m.filter((x) => x.Role === 'Leader').length === 1 &&
+        m.filter((x) => x.Role !== 'Leader' && ['running', 'streaming'].includes(x.State)).length === 2,
+    );
     const replica = members.find((m) => m.Role !== 'Leader')?.Member as string;
+    await waitFor(
+      `${replica} streaming in the leader's metrics`,
+      async () =>
+        (
+          await api<{ result: unknown[] }>(
+            `/api/v1/query?query=${encodeURIComponent(`pgprov_replication_streaming{application_name="${replica}"} == 1`)}`,
+          )
+        ).result,
+      (r) => r.length > 0,
+    );
     // Whatever an earlier file left (a member restarted) has cleared first.
     await waitFor(
       'no replica alert',
@@ -72,6 +90,13 @@ describe('monitoring: exporters everywhere, Prometheus with the alert rules on t
     );
     await onHost(replica, 'sudo systemctl stop patroni');
     try {
+      // Its PostgreSQL stops with Patroni: otherwise the leader rightly still sees it streaming.
+      await waitFor(
+        `PostgreSQL on ${replica} to stop with Patroni`,
+        () => onHost(replica, 'pgrep -u postgres -x postgres >/dev/null && echo running || echo stopped'),
+        (out) => out.trim() === 'stopped',
+        60_000,
+      );
       const alerts = await waitFor(
         'the alert to fire',
         () => firing('PostgresReplicaNotStreaming'),
