@@ -34,6 +34,13 @@ describe('monitoring: exporters everywhere, Prometheus with the alert rules on t
     await ensureStack();
     const fast = await apply({ tags: ['monitoring'], extraVars: FAST });
     expect(fast.failed).toBe(false);
+    // The reload has taken: the timings below count on the fast settings.
+    await waitFor(
+      'Prometheus running the fast settings',
+      () => api<{ yaml: string }>('/api/v1/status/config'),
+      (c) => /scrape_interval: 5s/.test(c.yaml),
+      60_000,
+    );
   });
 
   it('every scrape target is up in Prometheus: node, PostgreSQL, Patroni, etcd and HAProxy on every host', async () => {
@@ -76,7 +83,7 @@ describe('monitoring: exporters everywhere, Prometheus with the alert rules on t
       async () =>
         (
           await api<{ result: unknown[] }>(
-            `/api/v1/query?query=${encodeURIComponent(`pgprov_replication_streaming{application_name="${replica}"} == 1`)}`,
+            `/api/v1/query?query=${encodeURIComponent(`pgprov_replication_streaming{application_name="${replica}"} == 1 and on (cluster, member) (patroni_primary == 1)`)}`,
           )
         ).result,
       (r) => r.length > 0,

@@ -128,7 +128,9 @@ describe("Prometheus's scrape targets", () => {
       'pg3',
       'Alert rules',
     );
-    expect(rules).toContain('pgprov_replication_lag_bytes) > 1000');
+    expect(rules).toMatch(
+      /pgprov_replication_lag_bytes and on \(cluster, member\) \(patroni_primary == 1\)\)\s+> 1000/,
+    );
     expect(rules).toContain('< 30 * 86400');
     expect(rules.match(/for: 30s/g)).toHaveLength(8);
   });
