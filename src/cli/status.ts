@@ -22,7 +22,8 @@ export function registerStatus(program: Command, output: Output): void {
         `Read every host at once (one SSH round trip each) and show each member's role, state, timeline, lag
 and WAL receiver (from PostgreSQL itself, not only Patroni), etcd's health, which balancer holds the
 virtual IP, what HAProxy routes where, the newest backup and the earliest certificate expiry, then the
-problems found, each with what to do. Read-only: takes no lock and changes nothing.`,
+problems found, each with what to do. A standby cluster (standby_of) shows where its leader streams from
+and how far behind the primary it is. Read-only: takes no lock and changes nothing.`,
       ),
   )
     .option('--json', 'print the assessment as JSON (same exit status)')
@@ -73,7 +74,7 @@ an expired certificate); 1 bad input.`,
 export function describeStatus(a: Assessment): string[] {
   const now = new Date(a.at).getTime();
   const lines = [
-    `Cluster ${a.cluster}: ${a.leader ? `leader ${a.leader}, timeline ${a.timeline ?? '?'}` : 'NO LEADER'}`,
+    `Cluster ${a.cluster}: ${a.leader ? `${a.standby ? 'standby leader' : 'leader'} ${a.leader}, timeline ${a.timeline ?? '?'}` : 'NO LEADER'}`,
     '',
     ...table(
       ['MEMBER', 'HOST', 'ROLE', 'STATE', 'TL', 'LAG', 'WAL RECEIVER'],
@@ -97,6 +98,7 @@ export function describeStatus(a: Assessment): string[] {
         : ''
     }`,
   ];
+  if (a.standby) lines.push(`standby of    ${standby(a.standby)}`);
   lines.push(`durability    ${durability(a.durability)}`);
   lines.push(`watchdog      ${watchdog(a.watchdog)}`);
   if (a.vip) lines.push(`virtual IP    ${a.vip.address} on ${a.vip.heldBy.join(', ') || 'no balancer'}`);
@@ -134,6 +136,16 @@ export function describeStatus(a: Assessment): string[] {
     if (p.hint) lines.push(`     -> ${p.hint}`);
   }
   return lines;
+}
+
+/** Where a standby cluster streams from and how far behind it is. */
+function standby(st: NonNullable<Assessment['standby']>): string {
+  const from = st.upstream ?? 'its primary';
+  if (st.receiver !== 'streaming')
+    return `${from}: NOT receiving (${st.receiver}); read-only, takes no writes`;
+  const behind = st.behindBytes !== undefined ? `${bytes(st.behindBytes)} behind` : 'streaming';
+  const heard = st.silentSeconds !== undefined ? `, last word ${st.silentSeconds.toFixed(1)} s ago` : '';
+  return `${from}: ${behind}${heard}; read-only until \`pgprov promote\``;
 }
 
 /** Whether a hung leader is reset by a watchdog, per member, with why not (patroni_watchdog_mode). */

@@ -5,6 +5,7 @@ import type { StanzaInfo, Backup } from '../facts/pgbackrest.js';
 import { type WatchdogReport, watchdogMissing } from '../facts/watchdog.js';
 import { judgeBackups, judgeBalancers, judgeCertificates, judgeEtcd } from './health-services.js';
 import { isLeader, type Member } from './member.js';
+import { judgeStandby, type StandbyState } from './standby.js';
 
 /** Everything `pgprov status` read from the hosts, one entry per host and component: the input of assess(). */
 export interface ClusterSnapshot {
@@ -100,6 +101,8 @@ export interface Assessment {
   problems: Problem[];
   /** Not faults now, but risks the operator should know of (software with a known bug in a failure path). */
   advisories: Advisory[];
+  /** A standby cluster (its leader a standby leader): where it streams from and how far behind. */
+  standby?: StandbyState;
 }
 
 /** patroni_durability: async (a failover may lose up to maximum_lag_on_failover), sync, strict. */
@@ -239,7 +242,9 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     }
   }
   const syncStandby = view.find((x) => x.role === 'sync_standby')?.name;
-  if (leaderName && s.settings.durability !== 'async' && !syncStandby) {
+  // A standby cluster replicates asynchronously within itself whatever the setting (Patroni's rule).
+  const standbyLeader = leader?.patroni?.answered && leader.patroni.role === 'standby_leader';
+  if (leaderName && !standbyLeader && s.settings.durability !== 'async' && !syncStandby) {
     problem(
       'degraded',
       'cluster',
@@ -251,13 +256,15 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     );
   }
 
+  // A standby cluster: its leader is a standby leader, streaming from the primary cluster; nothing takes writes.
+  const standby = standbyLeader ? judgeStandby(leader, inventoryFile, problem) : undefined;
   const watchdog = judgeWatchdog(s, problem);
   const advisories = patroniAdvisories(s);
   const etcd = judgeEtcd(s, problem);
   const replicasUp = rows
     .filter((r) => r.member !== leaderName && r.receiver === 'streaming')
     .map((r) => r.member);
-  const { heldBy, haproxy } = judgeBalancers(s, leaderName, replicasUp, problem);
+  const { heldBy, haproxy } = judgeBalancers(s, standby ? undefined : leaderName, replicasUp, problem);
   const backups = judgeBackups(s, t, inventoryFile, problem);
   const certificates = judgeCertificates(s, t, inventoryFile, problem);
 
@@ -280,6 +287,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
     certificates,
     watchdog,
     advisories,
+    ...(standby ? { standby } : {}),
     durability: {
       mode: s.settings.durability,
       maximumLagBytes: s.settings.maximumLagBytes,

@@ -71,6 +71,8 @@ export async function runHostPhase(
         reason: `${fresh} was started after '${why?.by}' changed; no restart or reload needed`,
       };
     const reason = handler && !fresh ? `${result.reason} (notified by '${why?.by}')` : result.reason;
+    if (result.warning)
+      sink({ type: 'log', level: 'warn', host, message: options.masker.mask(result.warning) });
     clock++;
     const commands = result.changed ? result.steps.map(describeStep) : [];
     if (result.changed && !options.check) {

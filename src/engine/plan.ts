@@ -58,6 +58,8 @@ export interface PlanInputs {
   tls(host: string): HostTls;
   /** Secrets the roles declared, resolved (inventory, environment, file, stored or generated). */
   secrets?: Record<string, Secret>;
+  /** Variables the controller derives (a standby's primary): above role defaults, below the inventory's. */
+  derived?: Vars;
   /** Each host's release (read from the host before planning); a host not in it plans for the oldest supported. */
   platforms?: ReadonlyMap<string, Platform>;
 }
@@ -95,6 +97,7 @@ export function planRun(inputs: PlanInputs, options: SelectOptions = {}): RunPla
             extraVars: options.extraVars ?? {},
             secrets,
             platform,
+            ...(inputs.derived ? { derived: inputs.derived } : {}),
           }),
         );
       } catch (error) {
@@ -182,17 +185,20 @@ export interface HostVarsInputs {
   defaults: Vars;
   extraVars: Vars;
   secrets?: Record<string, Secret>;
+  /** Derived by the controller (a standby's primary); the inventory may override them. */
+  derived?: Vars;
   /** The host's release: `os_codename`, `os_version`. */
   platform?: Platform;
 }
 
 /**
- * Variables a host sees: role defaults (with its release's values) < inventory group and host vars (already
+ * Variables a host sees: role defaults (with its release's values) < what the controller derives (a standby's
+ * primary) < inventory group and host vars (already
  * layered by the loader) < resolved secrets (the same values, wrapped so they are masked) < extra vars, plus
  * facts about the host and the inventory (`os_codename`, `os_version`, `inventory_hostname`, `groups`).
  */
 export function hostVars(inventory: Inventory, host: InventoryHost, inputs: HostVarsInputs): Vars {
-  const { defaults, extraVars, secrets = {}, platform } = inputs;
+  const { defaults, extraVars, secrets = {}, platform, derived = {} } = inputs;
   const groups = Object.fromEntries(
     Object.entries(inventory.groups).map(([g, names]) => [
       g,
@@ -203,7 +209,7 @@ export function hostVars(inventory: Inventory, host: InventoryHost, inputs: Host
     ]),
   );
   return {
-    ...mergeVars([defaults, host.vars, secrets, extraVars]),
+    ...mergeVars([defaults, derived, host.vars, secrets, extraVars]),
     ...(platform ? { os_codename: platform.codename, os_version: platform.version } : {}),
     inventory_hostname: host.name,
     host: { name: host.name, address: host.connection.address, groups: host.groups },

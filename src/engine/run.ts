@@ -15,6 +15,7 @@ import type { Transport } from '../transport/transport.js';
 import { type ApplyResult, applyPlan } from './apply.js';
 import { checkSelection, type RunPlan, planRun } from './plan.js';
 import { hostPlatforms } from './platform.js';
+import { inheritedSecrets, loadUpstream, type Upstream, upstreamVars } from '../standby/upstream.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -91,7 +92,8 @@ export async function prepareRun(
   for (const message of pki.changes) request.sink({ type: 'log', level: 'info', message: `pki: ${message}` });
   for (const message of pki.warnings)
     request.sink({ type: 'log', level: 'warn', message: `pki: ${message}` });
-  const secrets = await roleSecrets(project, inventory, request.secretsFile);
+  const upstream = await loadUpstream(inventory);
+  const secrets = await roleSecrets(project, inventory, request.secretsFile, true, upstream);
   for (const name of secrets.generated) {
     request.sink({
       type: 'log',
@@ -113,6 +115,7 @@ export async function prepareRun(
       project,
       platforms,
       secrets: secrets.secrets,
+      derived: upstreamVars(upstream, trustBundle(pki.trust)),
       ...assets,
       tls: (host) => {
         const leaf = pki.hosts[host];
@@ -149,9 +152,16 @@ export async function roleSecrets(
   inventory: Inventory,
   file: string | undefined,
   generate = true,
+  upstream?: Upstream,
 ) {
   const declared = [...project.roles.values()].flatMap((r) => r.secrets);
   const inventoryValues: Record<string, string | Secret | undefined> = {};
+  if (upstream) {
+    // A standby cluster: the roles inside PostgreSQL are its primary's, passwords included.
+    const primary = await roleSecrets(project, upstream.inventory, undefined, false);
+    const names = declared.filter((d) => d.in_database).map((d) => d.name);
+    Object.assign(inventoryValues, inheritedSecrets(inventory, names, primary.secrets));
+  }
   const issues: InputIssue[] = [];
   for (const { name } of declared) {
     const values = new Set(inventory.hosts.map((h) => h.vars[name]).filter((v) => v !== undefined));
@@ -163,7 +173,8 @@ export async function roleSecrets(
       });
     }
     const [value] = values;
-    if (value !== undefined) inventoryValues[name] = value instanceof Secret ? value : String(value);
+    if (value !== undefined && !(name in inventoryValues))
+      inventoryValues[name] = value instanceof Secret ? value : String(value);
   }
   if (issues.length > 0) throw new InputError('the inventory gives conflicting secrets', issues);
   return resolveSecrets({

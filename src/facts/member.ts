@@ -70,13 +70,32 @@ export type ServerReport =
       answered: true;
       inRecovery: boolean;
       /** A replica's WAL receiver: streaming, or absent (not receiving: restore_command only, or broken). */
-      receiver?: { status: string; timeline: number };
+      receiver?: {
+        status: string;
+        timeline: number;
+        /** Where it streams from, `host:port` (a standby cluster's leader: its primary's VIP). */
+        sender?: string;
+        /** WAL the sender had written by its last message that this member has not replayed yet, in bytes. */
+        behindSenderBytes?: number;
+        /** Seconds since the last message from the sender. */
+        silentSeconds?: number;
+      };
       /** Bytes received but not replayed yet, on a replica. */
       replayLagBytes?: number;
     }
   | { answered: false; why: string };
 
-const QUERY = `select pg_is_in_recovery(), coalesce((select status from pg_stat_wal_receiver), ''), coalesce((select received_tli from pg_stat_wal_receiver), 0), coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)`;
+// latest_end_lsn is the sender's WAL end as its last message reported it: behind it = how far this member
+// trails its sender, without asking the sender.
+const QUERY = [
+  'select pg_is_in_recovery()',
+  "coalesce((select status from pg_stat_wal_receiver), '')",
+  'coalesce((select received_tli from pg_stat_wal_receiver), 0)',
+  'coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)',
+  "coalesce((select sender_host || ':' || sender_port from pg_stat_wal_receiver), '')",
+  "coalesce((select pg_wal_lsn_diff(latest_end_lsn, pg_last_wal_replay_lsn())::text from pg_stat_wal_receiver), '')",
+  "coalesce((select extract(epoch from now() - last_msg_receipt_time)::text from pg_stat_wal_receiver), '')",
+].join(', ');
 
 /** Asked over the local socket as the postgres user (peer authentication): no password involved. */
 export const serverFact = defineFact<{ port: number }, ServerReport>({
@@ -93,12 +112,20 @@ export const serverFact = defineFact<{ port: number }, ServerReport>({
         why: `PostgreSQL does not answer: ${line.replace(/^psql: (error: )?/, '') || `psql exited ${code}`}`,
       };
     }
-    const [recovery = '', status = '', tli = '0', lag = '0'] = out.split('|');
+    const [recovery = '', status = '', tli = '0', lag = '0', sender = '', behind = '', silent = ''] =
+      out.split('|');
     const inRecovery = recovery === 't';
+    const receiver = {
+      status,
+      timeline: Number(tli),
+      ...(sender ? { sender } : {}),
+      ...(behind ? { behindSenderBytes: Math.max(0, Number(behind)) } : {}),
+      ...(silent ? { silentSeconds: Math.max(0, Number(silent)) } : {}),
+    };
     return {
       answered: true,
       inRecovery,
-      ...(status ? { receiver: { status, timeline: Number(tli) } } : {}),
+      ...(status ? { receiver } : {}),
       ...(inRecovery ? { replayLagBytes: Number(lag) } : {}),
     };
   },

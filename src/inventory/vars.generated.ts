@@ -66,6 +66,22 @@ export interface PgprovVars {
    */
   patroni_failsafe_mode?: boolean;
   /**
+   * Makes this a standby cluster of another site: the primary cluster's inventory file (relative to this one's folder), applied from this machine first. Its leader streams from the primary's virtual IP (HAProxy's replication port) with the primary's CA and replication role; it takes no writes until `pgprov promote`.
+   */
+  standby_of?: string;
+  /**
+   * Where a standby cluster reaches its primary. Default: the primary's cluster_vip (set this when the standby site sees it by another address).
+   */
+  standby_upstream_host?: string;
+  /**
+   * The primary's HAProxy replication port as the standby site reaches it. Default: the primary's haproxy_replication_port (5002).
+   */
+  standby_upstream_port?: number;
+  /**
+   * HAProxy's port for replication connections to the leader's PostgreSQL itself (never PgBouncer): a standby cluster follows this one through it. Default: 5002.
+   */
+  haproxy_replication_port?: number;
+  /**
    * PgBouncer on every PostgreSQL host, with HAProxy routing clients through it. Default: true; false routes HAProxy straight to PostgreSQL.
    */
   pgbouncer_enabled?: boolean;

@@ -14,6 +14,7 @@ import type { Inventory, InventoryHost, Vars } from '../inventory/model.js';
 import { knownCas, rotationFiles } from '../pki/rotation.js';
 import { loadProject } from '../roles/load.js';
 import { resolveVarReferences } from '../roles/render.js';
+import { loadUpstream } from '../standby/upstream.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/transport.js';
 
 export interface SessionOptions {
@@ -60,7 +61,8 @@ export class Session {
     const loaded = await loadInventory(inventoryFile, { extraVars });
     const inventory = options.without?.length ? withoutHosts(loaded, options.without) : loaded;
     const project = await loadProject();
-    const { secrets } = await roleSecrets(project, inventory, options.secretsFile, false);
+    const upstream = await loadUpstream(inventory);
+    const { secrets } = await roleSecrets(project, inventory, options.secretsFile, false, upstream);
     const vars = new Map<string, Vars>();
     const session = new Session(inventory, vars, options.connectTimeoutMs ?? 5_000);
     // The releases apply recorded; a host it never reached is read now (the only read before the command's own).

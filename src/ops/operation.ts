@@ -22,10 +22,12 @@ export type Step =
  * that close the gap (and why). Apply executes exactly these steps; check prints them.
  */
 export type Plan =
-  | { changed: false; reason: string }
+  | { changed: false; reason: string; warning?: string }
   | {
       changed: true;
       reason: string;
+      /** Something the operator must hear whatever is done (shown as a warning, in --check too). */
+      warning?: string;
       steps: Step[];
       diff?: FileDiff;
       /** Services these steps start or restart. */
@@ -46,6 +48,10 @@ export interface Operation<A> {
 export const defineOperation = <A>(op: Operation<A>): Operation<A> => op;
 
 export const noChange = (reason: string): Plan => ({ changed: false, reason });
+
+/** The plan, carrying a warning the run shows on this host whether or not it changes anything. */
+export const withWarning = (plan: Plan, warning: string | undefined): Plan =>
+  warning ? { ...plan, warning } : plan;
 
 export const change = (reason: string, steps: Step[], diff?: FileDiff): Plan =>
   diff ? { changed: true, reason, steps, diff } : { changed: true, reason, steps };

@@ -4,7 +4,8 @@ import { dynamicConfigPatch, describeChange } from '../cluster/dynamic-config.js
 import { describeAction, planRollout, type RolloutAction } from '../cluster/rollout.js';
 import { request } from '../facts/fact.js';
 import { type PatroniApi, patroniFact, type PatroniView } from '../facts/patroni.js';
-import { change, defineOperation, exec, noChange, type Step } from './operation.js';
+import { standbySettings } from '../cluster/standby.js';
+import { change, defineOperation, exec, noChange, type Step, withWarning } from './operation.js';
 
 export interface PatroniConfigArgs {
   /** How to reach this member's Patroni (patronictl reads the DCS address and credentials from its config). */
@@ -31,9 +32,11 @@ export const patroniConfigOp = defineOperation<PatroniConfigArgs>({
       return noChange('Patroni is not set up here yet: the first leader writes these settings at bootstrap');
     if (!view.settings)
       return noChange('the cluster is bootstrapping: its first leader writes these settings to the DCS');
-    const { patch, changes } = dynamicConfigPatch(settings, view.settings);
+    const standby = standbySettings(settings, view.settings);
+    const { patch, changes } = dynamicConfigPatch(standby.settings, view.settings);
     const settle = Math.max(Number(settings.loop_wait ?? 10), Number(view.settings.loop_wait ?? 10)) + 3;
-    if (changes.length === 0) return noChange('the cluster-wide settings in the DCS match');
+    if (changes.length === 0)
+      return withWarning(noChange('the cluster-wide settings in the DCS match'), standby.warning);
     const steps: Step[] = [
       {
         kind: 'put',
@@ -53,9 +56,9 @@ export const patroniConfigOp = defineOperation<PatroniConfigArgs>({
       // restart is pending: the rollout that follows must not look earlier.
       exec(sh`sleep ${settle}`, `wait ${settle} s (loop_wait + 3) for every member to apply them`),
     ];
-    return change(
-      `update the cluster-wide settings in the DCS: ${changes.map(describeChange).join('; ')}`,
-      steps,
+    return withWarning(
+      change(`update the cluster-wide settings in the DCS: ${changes.map(describeChange).join('; ')}`, steps),
+      standby.warning,
     );
   },
 });

@@ -138,7 +138,7 @@ async function loadRole(
       );
       issues.push(...found);
       if (found.length === 0 && Array.isArray(source.value)) {
-        for (const s of source.value as { name: string; description: string }[])
+        for (const s of source.value as { name: string; description: string; in_database?: boolean }[])
           secrets.push({ ...s, role: name });
       }
     }

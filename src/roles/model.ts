@@ -45,6 +45,8 @@ export interface SecretDeclaration {
   name: string;
   description: string;
   role: string;
+  /** A password of a role inside PostgreSQL: a standby cluster takes its primary's (its data is a copy). */
+  in_database?: boolean;
 }
 
 export interface Role {

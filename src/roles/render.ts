@@ -37,6 +37,17 @@ hb.registerHelper(
   'or',
   strictArgs('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean)),
 );
+// `(has groups.postgres_cluster name)`: the list holds that value, or a host of that name.
+hb.registerHelper(
+  'has',
+  strictArgs('has', (items: unknown, value: unknown) =>
+    Array.isArray(items)
+      ? items.some(
+          (x) => x === value || (typeof x === 'object' && x !== null && 'name' in x && x.name === value),
+        )
+      : false,
+  ),
+);
 hb.registerHelper(
   'json',
   strictArgs('json', (value: unknown) => JSON.stringify(value)),

@@ -119,6 +119,68 @@ describe('the status assessment', () => {
     expect(a.vip).toEqual({ address: '10.0.0.10', heldBy: ['pg1'] });
   });
 
+  /** pg1 leads a standby cluster, streaming from another site's VIP; HAProxy sends writes nowhere. */
+  function standbyCluster(receiver?: Record<string, unknown>): ClusterSnapshot {
+    const s = healthy();
+    const pg1 = s.members[0]!;
+    pg1.patroni = { ...(primaryOn(1) as Extract<MemberReport, { answered: true }>), role: 'standby_leader' };
+    pg1.server = {
+      answered: true,
+      inRecovery: true,
+      ...(receiver ? { receiver: receiver as never } : {}),
+      replayLagBytes: 0,
+    };
+    for (const m of s.members) m.view = view('pg1', 1, { pg1: { role: 'standby_leader' } });
+    for (const b of s.balancers)
+      b.haproxy = {
+        answered: true,
+        servers: (b.haproxy?.servers ?? []).map((x) =>
+          x.proxy === 'postgres_primary' ? { ...x, status: 'DOWN' } : x,
+        ),
+      };
+    s.settings.durability = 'sync';
+    return s;
+  }
+
+  it("shows a standby cluster's primary and how far behind it is; no writable leader expected", () => {
+    const a = assess(
+      standbyCluster({
+        status: 'streaming',
+        timeline: 1,
+        sender: '10.9.0.10:5002',
+        behindSenderBytes: 8192,
+        silentSeconds: 0.4,
+      }),
+      T,
+      'dr.yaml',
+    );
+    expect(a.problems).toEqual([]);
+    expect(a.standby).toEqual({
+      upstream: '10.9.0.10:5002',
+      receiver: 'streaming',
+      behindBytes: 8192,
+      silentSeconds: 0.4,
+    });
+    const text = describeStatus(a);
+    expect(text[0]).toBe('Cluster lab: standby leader pg1, timeline 1');
+    expect(text).toContain(
+      'standby of    10.9.0.10:5002: 8.0 KiB behind, last word 0.4 s ago; read-only until `pgprov promote`',
+    );
+  });
+
+  it('names a standby leader that does not receive from its primary, with promote as the way out', () => {
+    const a = assess(standbyCluster(), T, 'dr.yaml');
+    expect(a.verdict).toBe('degraded');
+    expect(a.problems).toEqual([
+      {
+        severity: 'degraded',
+        subject: 'standby',
+        message: 'the standby leader (pg1) is not receiving from its primary (WAL receiver: not receiving)',
+        hint: "check the primary cluster and its virtual IP's replication port from pg1; if the primary's site is lost, `pgprov promote dr.yaml` makes this cluster writable",
+      },
+    ]);
+  });
+
   it('says what a failover may lose: async up to maximum_lag_on_failover; sync and strict need a standby', () => {
     expect(assess(healthy(), T).durability).toEqual({ mode: 'async', maximumLagBytes: 1048576 });
     const sync = healthy();

@@ -68,6 +68,23 @@ describe("PostgreSQL's own view of recovery", () => {
     });
   });
 
+  it("reads where a replica streams from, how far it trails its sender's last word, and since when", () => {
+    expect(
+      serverFact.parse({ stdout: 't|streaming|1|0|10.231.0.10:5002|8192|0.412\n', code: 0 }, { port: 5432 }),
+    ).toEqual({
+      answered: true,
+      inRecovery: true,
+      receiver: {
+        status: 'streaming',
+        timeline: 1,
+        sender: '10.231.0.10:5002',
+        behindSenderBytes: 8192,
+        silentSeconds: 0.412,
+      },
+      replayLagBytes: 0,
+    });
+  });
+
   it('sees a replica with no WAL receiver, and a primary', () => {
     expect(serverFact.parse({ stdout: 't||0|0\n', code: 0 }, { port: 5432 })).toEqual({
       answered: true,

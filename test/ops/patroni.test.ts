@@ -116,6 +116,44 @@ describe('patroni_config operation', () => {
     expect(shown(shorter)[2]).toBe('wait 13 s (loop_wait + 3) for every member to apply them');
   });
 
+  const STANDBY = { host: '10.231.0.10', port: 5002, create_replica_methods: ['basebackup'] };
+  const standbyDcs = () =>
+    cluster(factOutput(CLUSTER_BODY, JSON.stringify({ ...wanted(), standby_cluster: STANDBY })));
+
+  it('keeps a standby following its primary, and changes where it streams from with the inventory', () => {
+    expect(
+      patroniConfigOp.plan({ api, settings: { ...wanted(), standby_cluster: STANDBY } }, standbyDcs(), env()),
+    ).toEqual({ changed: false, reason: 'the cluster-wide settings in the DCS match' });
+    const moved = patroniConfigOp.plan(
+      { api, settings: { ...wanted(), standby_cluster: { ...STANDBY, host: '192.0.2.10' } } },
+      standbyDcs(),
+      env(),
+    );
+    expect(moved.changed && moved.reason).toBe(
+      'update the cluster-wide settings in the DCS: standby_cluster.host: "10.231.0.10" -> "192.0.2.10"',
+    );
+  });
+
+  it('never turns a cluster that runs as a primary (promoted) into a standby, and says so', () => {
+    const plan = patroniConfigOp.plan(
+      { api, settings: { ...wanted(), standby_cluster: STANDBY } },
+      cluster(),
+      env(),
+    );
+    expect(plan.changed).toBe(false);
+    expect(plan.warning).toContain('it is left writable, never turned back into a standby');
+    expect(plan.warning).toContain('Remove standby_of from the inventory');
+  });
+
+  it('never promotes a standby because the inventory stopped naming its primary: promote does that', () => {
+    const plan = patroniConfigOp.plan({ api, settings: wanted() }, standbyDcs(), env());
+    expect(plan.changed).toBe(false);
+    expect(plan.warning).toBe(
+      'this cluster is a standby of 10.231.0.10:5002 (its DCS says so) but the inventory names no primary ' +
+        '(standby_of): it stays a read-only standby. `pgprov promote` makes it writable.',
+    );
+  });
+
   it('removes a parameter the inventory no longer sets', () => {
     const settings = wanted();
     delete settings.postgresql.parameters.max_worker_processes;

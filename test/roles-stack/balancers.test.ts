@@ -81,6 +81,17 @@ describe("the haproxy role's haproxy.cfg", () => {
     ]);
   });
 
+  it("sends port 5002 to the leader's PostgreSQL itself, never PgBouncer: replication (a standby cluster) uses it", () => {
+    const lines = section(cfg(), 'postgres_replication');
+    expect(lines).toContain('bind *:5002');
+    expect(lines).toContain('option httpchk OPTIONS /primary');
+    expect(lines.filter((l) => l.startsWith('server '))).toEqual([
+      'server pg1 10.231.0.11:5432 check verifyhost pg1',
+      'server pg2 10.231.0.12:5432 check verifyhost pg2',
+      'server pg3 10.231.0.13:5432 check verifyhost pg3',
+    ]);
+  });
+
   it('without PgBouncer, sends clients straight to PostgreSQL, within its max_connections', () => {
     for (const listen of ['postgres_primary', 'postgres_replicas']) {
       expect(

@@ -291,6 +291,13 @@ describe("the patroni role's config.yml", () => {
       'hostssl app app 10.30.0.0/16 scram-sha-256',
     ]);
     expect(lines.at(-1)).toBe('hostssl replication pgbackrest 10.231.0.13/32 scram-sha-256');
+    // The balancers' HAProxy carries a standby cluster's replication connections (its port 5002).
+    expect(remote.filter((l) => l.startsWith('hostssl replication replicator'))).toEqual([
+      ...['11', '12', '13', '21', '22'].map(
+        (n) => `hostssl replication replicator 10.231.0.${n}/32 scram-sha-256`,
+      ),
+      'hostssl replication replicator ::1/128 scram-sha-256',
+    ]);
   });
 
   it('creates the admin and app roles and the application database once, at bootstrap', () => {

@@ -110,7 +110,7 @@ describe('the lookup role and function', () => {
       'if ! /usr/local/sbin/pgprov-is-leader; then echo "not the leader: the leader makes them"; exit 0; fi',
     );
     expect(contentOf(plan(), 'patroni', 'pg1', 'Leader check for cluster-wide SQL')).toContain(
-      '--cacert /etc/patroni/pki/ca.crt \\\n  https://10.231.0.11:8008/leader',
+      '--cacert /etc/patroni/pki/ca.crt \\\n  https://10.231.0.11:8008/primary',
     );
     const body = /AS \$pgprov\$(.*)\$pgprov\$;/.exec(cmd)?.[1];
     expect(body).toBeDefined();
