@@ -23,6 +23,8 @@ const E2E_ORDER = [
   'partition',
   'safety',
   'vagrantfile',
+  // A second cluster (pg5, pg6) following the lab's, promoted at the end: after the files that judge the lab.
+  'standby',
   // Replaces the Debian 12 lab with Debian 13 hosts: last.
   'trixie',
 ];

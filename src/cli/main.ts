@@ -9,6 +9,7 @@ import { registerRemove } from './remove.js';
 import { registerCerts } from './certs.js';
 import { registerRestore } from './restore.js';
 import { registerSwitchover } from './switchover.js';
+import { registerPromote } from './promote.js';
 import { type Output, processOutput } from './output.js';
 import { EXIT, exitCodeFor, formatError } from './report.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(output: Output): Command {
   registerApply(program, output);
   registerStatus(program, output);
   registerSwitchover(program, output);
+  registerPromote(program, output);
   registerBackup(program, output);
   registerRestore(program, output);
   registerReinit(program, output);

@@ -5,7 +5,7 @@ import type { StanzaInfo, Backup } from '../facts/pgbackrest.js';
 import { type WatchdogReport, watchdogMissing } from '../facts/watchdog.js';
 import { judgeBackups, judgeBalancers, judgeCertificates, judgeEtcd } from './health-services.js';
 import { isLeader, type Member } from './member.js';
-import { judgeStandby, type StandbyState } from './standby.js';
+import { judgePromotions, judgeStandby, type PromotedStandby, type StandbyState } from './standby.js';
 
 /** Everything `pgprov status` read from the hosts, one entry per host and component: the input of assess(). */
 export interface ClusterSnapshot {
@@ -21,6 +21,8 @@ export interface ClusterSnapshot {
   backups?: { host: string; info?: StanzaInfo };
   certificates: { host: string; files: CertificateFile[] }[];
   settings: { maximumLagBytes: number; durability: Durability; watchdog: WatchdogMode };
+  /** Standby clusters of this one that were promoted (records `pgprov promote` left in the state folder). */
+  promotedStandbys?: PromotedStandby[];
 }
 
 /** patroni_watchdog_mode: Patroni arms /dev/watchdog while it leads: never, when it can, or it will not lead. */
@@ -258,6 +260,7 @@ export function assess(s: ClusterSnapshot, t: Thresholds, inventoryFile = 'inven
 
   // A standby cluster: its leader is a standby leader, streaming from the primary cluster; nothing takes writes.
   const standby = standbyLeader ? judgeStandby(leader, inventoryFile, problem) : undefined;
+  judgePromotions(s.promotedStandbys ?? [], leaders.length > 0 && !standbyLeader, problem);
   const watchdog = judgeWatchdog(s, problem);
   const advisories = patroniAdvisories(s);
   const etcd = judgeEtcd(s, problem);

@@ -111,3 +111,32 @@ type ServerLike =
       receiver?: { status: string; sender?: string; behindSenderBytes?: number; silentSeconds?: number };
     }
   | { answered: false };
+
+/** A standby of this cluster that `pgprov promote` made writable (its record in this cluster's state folder). */
+export interface PromotedStandby {
+  cluster: string;
+  inventory: string;
+  at: string;
+  vip?: string;
+  file: string;
+}
+
+/**
+ * The primary of a standby that was promoted: while it still takes writes, two clusters take writes for the
+ * same clients and diverge. Critical until the operator says it is dealt with (deletes the record).
+ */
+export function judgePromotions(
+  promoted: readonly PromotedStandby[],
+  writable: boolean,
+  problem: Report,
+): void {
+  if (!writable) return;
+  for (const p of promoted) {
+    problem(
+      'critical',
+      'standby',
+      `standby cluster ${p.cluster} was promoted at ${p.at} and takes writes${p.vip ? ` at ${p.vip}` : ''}: this cluster takes writes too, and the two diverge`,
+      `send every client to one of them; to make this one follow it, rebuild it as a standby (standby_of: ${p.inventory}); then delete ${p.file}`,
+    );
+  }
+}

@@ -16,6 +16,7 @@ import { clusterViewFact, memberFact, serverFact } from '../facts/member.js';
 import { addressesFact } from '../facts/network.js';
 import { stanzaFact } from '../facts/pgbackrest.js';
 import { watchdogFact } from '../facts/watchdog.js';
+import { readPromotions } from '../standby/promotion.js';
 import type { HostRead, Session } from './session.js';
 
 /**
@@ -80,6 +81,7 @@ export async function readCluster(
   for (const [host, r] of reads) if (!r.reachable) unreachable[host] = r.why;
 
   const vip = session.setting('cluster_vip');
+  const promotedStandbys = all ? await readPromotions(session.inventory.stateDir) : [];
   return {
     cluster: session.clusterName,
     at: new Date(),
@@ -131,6 +133,7 @@ export async function readCluster(
       host: h.name,
       files: facts(h.name)?.get(certificatesFact, { paths: certificatePaths(session, h.name) }) ?? [],
     })),
+    ...(promotedStandbys.length > 0 ? { promotedStandbys } : {}),
     settings: {
       maximumLagBytes: Number(session.setting('patroni_maximum_lag_on_failover') ?? 1048576),
       durability: durabilityOf(session.setting('patroni_durability')),

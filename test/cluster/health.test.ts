@@ -181,6 +181,30 @@ describe('the status assessment', () => {
     ]);
   });
 
+  it('is critical while a standby of it was promoted and it still takes writes: two clusters diverge', () => {
+    const s = healthy();
+    s.promotedStandbys = [
+      {
+        cluster: 'dr',
+        inventory: '/x/dr.yaml',
+        at: '2026-11-25T11:00:00Z',
+        vip: '10.9.0.9',
+        file: '/y/dr.json',
+      },
+    ];
+    const a = assess(s, T, 'lab.yaml');
+    expect(a.verdict).toBe('critical');
+    expect(a.problems).toEqual([
+      {
+        severity: 'critical',
+        subject: 'standby',
+        message:
+          'standby cluster dr was promoted at 2026-11-25T11:00:00Z and takes writes at 10.9.0.9: this cluster takes writes too, and the two diverge',
+        hint: 'send every client to one of them; to make this one follow it, rebuild it as a standby (standby_of: /x/dr.yaml); then delete /y/dr.json',
+      },
+    ]);
+  });
+
   it('says what a failover may lose: async up to maximum_lag_on_failover; sync and strict need a standby', () => {
     expect(assess(healthy(), T).durability).toEqual({ mode: 'async', maximumLagBytes: 1048576 });
     const sync = healthy();

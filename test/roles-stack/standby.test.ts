@@ -36,6 +36,7 @@ describe('a standby cluster (standby_of) in the patroni role', () => {
       host: '10.231.0.10',
       port: 5002,
       create_replica_methods: ['basebackup'],
+      no_replication_slot: true,
     });
   });
 

@@ -1,0 +1,157 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assessment } from '../../src/cluster/health.js';
+import { labStop } from '../../src/lab/index.js';
+import { Session } from '../../src/operate/session.js';
+import { readPromotions } from '../../src/standby/promotion.js';
+import { runCli } from '../support/cli.js';
+import { waitFor } from '../support/cluster.js';
+import { apply, ensureLab, ensureStack, LAB_INVENTORY, onHost, ROOT, totalChanged } from '../support/lab.js';
+
+/**
+ * A second site: inventory/lab-standby.yaml (pg5, pg6, its own etcd, HAProxy and VIP 10.231.0.9) follows the lab's
+ * cluster. pg5 and pg6 must be bare when the file starts (a fresh lab; `pgprov lab down` before running it again).
+ */
+const STANDBY = join(ROOT, 'inventory', 'lab-standby.yaml');
+const STATE = join(ROOT, 'inventory', '.pgprov', 'lab');
+
+async function status(inventory: string): Promise<{ code: number; a: Assessment }> {
+  const r = await runCli('status', inventory, '--json');
+  if (!r.stdout.startsWith('{')) throw new Error(`status printed no JSON (exit ${r.code}): ${r.stderr}`);
+  return { code: r.code, a: JSON.parse(r.stdout) as Assessment };
+}
+
+/** A client of a cluster's virtual IP: port 5000 (writes) as admin or app. */
+async function sql(inventory: string, user: 'admin' | 'app', text: string): Promise<unknown[]> {
+  const session = await Session.open(inventory);
+  try {
+    const client = await session.client(5000, user);
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+/** Rows of the check table on a standby member, read there over its local socket. */
+const rowsOn = async (host: string, tag: string) =>
+  Number(
+    (
+      await onHost(
+        host,
+        `sudo -u postgres psql -d app -XAtc "select count(*) from standby_check where tag = '${tag}'"`,
+        STANDBY,
+      )
+    ).trim(),
+  );
+
+describe('a standby cluster in a second site: follows the primary, shows its lag, is promoted', () => {
+  beforeAll(async () => {
+    await ensureStack();
+    await ensureLab(6);
+    await labStop('pg4').catch(() => undefined); // the scaling example's host: not needed here
+    const run = await apply({ inventoryFile: STANDBY });
+    if (run.failed)
+      throw new Error(
+        `the standby did not apply: ${JSON.stringify(run.events.filter((e) => e.type === 'host-failed'))}`,
+      );
+    await sql(
+      LAB_INVENTORY,
+      'admin',
+      'CREATE TABLE IF NOT EXISTS standby_check (id bigserial PRIMARY KEY, tag text, at timestamptz DEFAULT now()); GRANT INSERT, SELECT ON standby_check TO app; GRANT USAGE ON SEQUENCE standby_check_id_seq TO app',
+    );
+  });
+
+  afterAll(async () => {
+    // The primary's record of the promotion: later files expect a healthy primary.
+    for (const p of await readPromotions(STATE)) await rm(p.file, { force: true });
+    await sql(LAB_INVENTORY, 'admin', 'DROP TABLE IF EXISTS standby_check').catch(() => undefined);
+    for (const host of ['pg5', 'pg6']) await labStop(host).catch(() => undefined);
+  });
+
+  it('rows written on the primary appear on both standby members within seconds', async () => {
+    const tag = `t${Date.now()}`;
+    await sql(
+      LAB_INVENTORY,
+      'app',
+      `INSERT INTO standby_check (tag) SELECT '${tag}' FROM generate_series(1, 100)`,
+    );
+    const started = Date.now();
+    for (const host of ['pg5', 'pg6'])
+      await waitFor(
+        `100 rows on ${host}`,
+        () => rowsOn(host, tag),
+        (n) => n === 100,
+        30_000,
+      );
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`standby: 100 rows written on the primary were on pg5 and pg6 ${seconds.toFixed(1)} s later`);
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it("status shows the standby leader streaming from the primary's VIP, and how far behind it is", async () => {
+    const { code, a } = await status(STANDBY);
+    expect(a.problems).toEqual([]);
+    expect(code).toBe(0);
+    expect(a.standby).toMatchObject({ upstream: '10.231.0.10:5002', receiver: 'streaming' });
+    expect(a.standby?.behindBytes).toBeLessThan(1048576);
+    expect(a.members.map((m) => [m.member, m.role, m.receiver])).toEqual([
+      ['pg5', 'standby leader', '-'],
+      ['pg6', 'replica', 'streaming'],
+    ]);
+    const text = await runCli('status', STANDBY);
+    expect(text.stdout).toContain('standby of    10.231.0.10:5002:');
+  });
+
+  it('a second apply of the standby reports 0 changed', async () => {
+    expect(totalChanged(await apply({ inventoryFile: STANDBY }))).toBe(0);
+  });
+
+  it('promote says what it will do and, unconfirmed, changes nothing', async () => {
+    const refused = await runCli('promote', STANDBY);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Promote the standby cluster pgprov-lab-dr:');
+    expect(refused.stderr).toContain('WARNING: the primary (pgprov-lab) still answers on 10.231.0.10:5002');
+    expect(refused.stderr).toContain('not confirmed: nothing was changed');
+    expect((await status(STANDBY)).a.standby?.receiver).toBe('streaming');
+  });
+
+  it('promoted, it takes writes through its own VIP; the primary says a standby of it takes writes', async () => {
+    const done = await runCli('promote', STANDBY, '--yes');
+    expect(done.stderr + done.stdout).toContain('pgprov-lab-dr takes writes: pg5 leads');
+    expect(done.code).toBe(0);
+    const tag = `p${Date.now()}`;
+    await sql(STANDBY, 'app', `INSERT INTO standby_check (tag) VALUES ('${tag}')`);
+    expect(await rowsOn('pg5', tag)).toBe(1);
+    const standby = await status(STANDBY);
+    expect(standby.a.standby).toBeUndefined();
+    expect(standby.a.members.find((m) => m.member === 'pg5')?.role).toBe('leader');
+    await waitFor(
+      'pg6 streaming from pg5',
+      () => status(STANDBY),
+      (s) => s.code === 0,
+      60_000,
+    );
+    const primary = await status(LAB_INVENTORY);
+    expect(primary.code).toBe(4);
+    expect(primary.a.problems.map((p) => p.message)).toContainEqual(
+      expect.stringMatching(
+        /^standby cluster pgprov-lab-dr was promoted at .* and takes writes at 10\.231\.0\.9/,
+      ),
+    );
+  });
+
+  it('a second apply of both inventories reports 0 changed; the standby is told to drop standby_of', async () => {
+    const standby = await apply({ inventoryFile: STANDBY });
+    const warnings = standby.events.filter((e) => e.type === 'log' && e.level === 'warn');
+    expect(warnings.map((e) => (e.type === 'log' ? e.message : ''))).toContainEqual(
+      expect.stringContaining('Remove standby_of from the inventory'),
+    );
+    expect(totalChanged(standby)).toBe(0);
+    expect(totalChanged(await apply())).toBe(0);
+  });
+});
