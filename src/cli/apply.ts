@@ -58,7 +58,10 @@ cluster reports 0 changed. Each host is locked while a run applies to it.`,
     .option('-f, --forks <n>', 'hosts worked on at once within a phase', positiveInt('--forks'), 10)
     .option('--json', 'print events as JSON lines')
     .option('--plain', 'plain line output even on a terminal')
-    .option('-v, --verbose', 'also list unchanged tasks and the commands run')
+    .option(
+      '-v, --verbose',
+      'also list unchanged tasks and the commands run (a task that took 1 s or more shows its time)',
+    )
     .addHelpText(
       'after',
       `

@@ -28,6 +28,8 @@ export type RunEvent =
       commands: string[];
       diff?: FileDiff;
       handler?: boolean;
+      /** From the task's start to its result: reading facts, planning and running its steps. */
+      durationMs?: number;
     }
   | {
       type: 'host-failed';

@@ -58,6 +58,7 @@ export async function runHostPhase(
     why?: { by: string; at: number },
   ): Promise<void> => {
     sink({ type: 'task-start', phase, host, task: task.name });
+    const startedAt = Date.now();
     const requests = task.op.facts(task.args, env);
     if (state.dirty || !requests.every((r) => facts.has(r))) facts = await gather(transport, requests);
     let result: Plan = task.op.plan(task.args, facts, env);
@@ -98,6 +99,7 @@ export async function runHostPhase(
       commands,
       ...(result.changed && result.diff ? { diff: result.diff } : {}),
       ...(handler ? { handler: true } : {}),
+      durationMs: Date.now() - startedAt,
     });
   };
 

@@ -24,7 +24,7 @@ export function plainRenderer(write: Write, options: { verbose?: boolean; diff?:
         const status = e.status === 'changed' && check ? 'would change' : e.status;
         if (e.status === 'ok' && !options.verbose) break;
         write(
-          `  ${pad(e.host, width)} ${pad(status, 12)} ${e.handler ? 'handler: ' : ''}${e.task}: ${e.message}`,
+          `  ${pad(e.host, width)} ${pad(status, 12)} ${e.handler ? 'handler: ' : ''}${e.task}: ${e.message}${took(e.durationMs)}`,
         );
         if (options.verbose) for (const c of e.commands) write(`  ${pad('', width)} ${pad('', 12)}   $ ${c}`);
         if (options.diff && e.diff) write(indent(e.diff.text));
@@ -45,6 +45,11 @@ export function plainRenderer(write: Write, options: { verbose?: boolean; diff?:
         break;
     }
   };
+}
+
+/** A task's time, where it is worth reading: a second or more. */
+function took(ms: number | undefined): string {
+  return ms !== undefined && ms >= 1000 ? ` (${(ms / 1000).toFixed(1)} s)` : '';
 }
 
 export function formatRecap(recap: Recap, check: boolean, interrupted: boolean, durationMs: number): string {
