@@ -53,6 +53,9 @@ const SYNC = { patroni_durability: 'sync' };
 const timeline = (r: PartitionResult): string => {
   const parts = [
     r.promotedAfterSeconds !== undefined ? `promoted ${s(r.promotedAfterSeconds)} after the cut` : undefined,
+    r.vipMovedAfterSeconds !== undefined
+      ? `the VIP left ${r.vipHolder ?? '?'} at ${s(r.vipMovedAfterSeconds)}`
+      : undefined,
     r.routedAfterSeconds !== undefined ? `HAProxy up at ${s(r.routedAfterSeconds)}` : undefined,
     r.writesBackAfterSeconds !== undefined ? `writes back at ${s(r.writesBackAfterSeconds)}` : undefined,
   ].filter((p) => p !== undefined);

@@ -40,6 +40,9 @@ export interface PartitionResult {
   promotedAfterSeconds: number | undefined;
   routedAfterSeconds: number | undefined;
   writesBackAfterSeconds: number | undefined;
+  /** The balancer holding the virtual IP at the cut, and (when that was the host cut off) when another took it. */
+  vipHolder: string | undefined;
+  vipMovedAfterSeconds: number | undefined;
   /** Bytes of WAL the leader wrote per acknowledged write before the cut (an upper bound), to size `lost` in WAL. */
   walPerWrite: number | undefined;
   /** Writes acknowledged, and those of them the cluster no longer holds (unknown: no leader to read them). */
@@ -82,6 +85,7 @@ export async function partitionDrill(
   let rejoined = false;
   let cutAt = Date.now();
   let walPerWrite: number | undefined;
+  let vipHolder: string | undefined;
   try {
     await until(
       'writes acknowledged before the cut',
@@ -103,6 +107,7 @@ export async function partitionDrill(
       )
       .then((bytes) => Math.ceil(Number(bytes) / Math.max(1, second.acked - first.acked)))
       .catch(() => undefined);
+    vipHolder = await holderOf(cluster);
     say(`cutting ${target}${target === leader ? ' (the leader)' : ''} off for ${options.forMs / 1000} s`);
     cutAt = Date.now();
     await network.cut(target);
@@ -149,10 +154,36 @@ export async function partitionDrill(
       ? await journalAfter(cluster, witness, '-t haproxy', `postgres_primary/${newLeader} is UP`, cutAt)
       : undefined,
     writesBackAfterSeconds: moved ? (writer.startedAt + outage.to - cutAt) / 1000 : undefined,
+    vipHolder,
+    vipMovedAfterSeconds: vipHolder === target ? await vipMoved(cluster, target, cutAt) : undefined,
     acknowledged: writes.filter((w) => w.ok).length,
     lost: present ? lostWrites(writes, present) : undefined,
     members: await Promise.all(hosts.map((h) => cluster.postgresView(h))),
   };
+}
+
+/** The balancer that holds the virtual IP now (undefined: none answers holding it). */
+async function holderOf(cluster: DrillCluster): Promise<string | undefined> {
+  const vip = cluster.inventory.hosts[0]?.vars.cluster_vip;
+  if (typeof vip !== 'string') return undefined;
+  for (const host of cluster.inventory.groups.balancers ?? []) {
+    const out = await cluster
+      .onHost(host, `ip -o -4 addr show | grep -cF ' ${vip}/' || true`)
+      .catch(() => '0');
+    if (Number(out.trim()) > 0) return host;
+  }
+  return undefined;
+}
+
+/** Seconds from the cut until another balancer's keepalived took the virtual IP (its journal). */
+async function vipMoved(cluster: DrillCluster, cut: string, since: number): Promise<number | undefined> {
+  const times = await Promise.all(
+    (cluster.inventory.groups.balancers ?? [])
+      .filter((h) => h !== cut)
+      .map((h) => journalAfter(cluster, h, '-u keepalived', 'Entering MASTER STATE', since)),
+  );
+  const found = times.filter((t): t is number => t !== undefined);
+  return found.length ? Math.min(...found) : undefined;
 }
 
 /** Seconds from `since` (epoch ms) to the first line of a host's journal (`-u unit` or `-t tag`) holding `text`. */
