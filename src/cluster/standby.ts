@@ -1,3 +1,5 @@
+import type { MemberSnapshot, Report } from './health.js';
+
 /**
  * A standby cluster in the DCS: Patroni's `standby_cluster` section makes the cluster's leader a "standby
  * leader" that streams from another cluster and takes no writes. Putting it on a cluster that runs as a primary
@@ -45,13 +47,6 @@ export function standbySettings(desired: Settings, current: Settings): StandbySe
   return { settings: desired };
 }
 
-/** Where a standby cluster streams from, from its DCS settings; undefined for a primary cluster. */
-export function standbyUpstream(current: Settings): { host: string; port: number } | undefined {
-  const running = current[STANDBY_KEY];
-  if (!present(running)) return undefined;
-  return { host: String(running.host), port: Number(running.port ?? 5432) };
-}
-
 /** A standby cluster as `status` shows it: where its leader streams from, and how far behind. */
 export interface StandbyState {
   /** `host:port` the standby leader streams from (its primary's VIP and replication port). */
@@ -65,16 +60,14 @@ export interface StandbyState {
 }
 
 /** The primary is presumed gone when a standby leader has heard nothing from it for this long. */
-export const STANDBY_SILENCE_SECONDS = 60;
-
-type Report = (severity: 'degraded' | 'critical', subject: string, message: string, hint?: string) => void;
+const STANDBY_SILENCE_SECONDS = 60;
 
 /**
  * A standby cluster's leader streams from its primary: say how far behind it is, and report it degraded when it
  * does not receive (the primary, its VIP or the network between the sites).
  */
 export function judgeStandby(
-  leader: { host: string; server?: ServerLike } | undefined,
+  leader: Pick<MemberSnapshot, 'host' | 'server'> | undefined,
   inventoryFile: string,
   problem: Report,
 ): StandbyState {
@@ -105,19 +98,16 @@ export function judgeStandby(
   return state;
 }
 
-type ServerLike =
-  | {
-      answered: true;
-      receiver?: { status: string; sender?: string; behindSenderBytes?: number; silentSeconds?: number };
-    }
-  | { answered: false };
-
 /** A standby of this cluster that `pgprov promote` made writable (its record in this cluster's state folder). */
 export interface PromotedStandby {
+  /** The standby cluster that was promoted, and its inventory file. */
   cluster: string;
   inventory: string;
+  /** When (ISO 8601). */
   at: string;
+  /** Where it takes writes now. */
   vip?: string;
+  /** The record in this cluster's state folder: deleted by the operator once this one takes no more writes. */
   file: string;
 }
 

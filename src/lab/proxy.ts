@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { portOpen } from '../core/port.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sh } from '../core/command.js';
@@ -23,19 +23,6 @@ import { APT_PROXY_PORT, BRIDGE_ADDRESS } from './topology.js';
 const USER = 'apt-cacher-ng';
 const PROXY_CGROUP = 'apt-cacher-ng';
 
-function portOpen(timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: BRIDGE_ADDRESS, port: APT_PROXY_PORT });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('connect', () => done(true));
-    socket.on('error', () => done(false));
-  });
-}
-
 /** Starts the proxy unless the recorded one runs. Returns its record and whether it was started now. */
 export async function ensureProxy(
   layout: LabLayout,
@@ -43,7 +30,7 @@ export async function ensureProxy(
 ): Promise<{ record: ProcessRecord; started: boolean }> {
   if (isAlive(current)) return { record: current, started: false };
   await stopProxy(undefined); // one of ours that state.json lost track of
-  if (await portOpen(500)) {
+  if (await portOpen(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) {
     throw new EnvironmentError(`lab: something else already listens on ${BRIDGE_ADDRESS}:${APT_PROXY_PORT}`, {
       hint: 'stop it (a system-wide apt-cacher-ng, perhaps), then run `pgprov lab up` again',
     });
@@ -87,8 +74,14 @@ export async function ensureProxy(
     closeSync(out);
   }
   const deadline = Date.now() + 15_000;
-  while (record && isAlive(record) && !(await portOpen(500)) && Date.now() < deadline) await sleep(100);
-  if (!record || !isAlive(record) || !(await portOpen(500))) {
+  while (
+    record &&
+    isAlive(record) &&
+    !(await portOpen(BRIDGE_ADDRESS, APT_PROXY_PORT, 500)) &&
+    Date.now() < deadline
+  )
+    await sleep(100);
+  if (!record || !isAlive(record) || !(await portOpen(BRIDGE_ADDRESS, APT_PROXY_PORT, 500))) {
     if (record) await stopProxy(record);
     const log = tail(await readFile(stdout, 'utf8').catch(() => ''));
     throw new EnvironmentError(

@@ -1,6 +1,6 @@
-import { createConnection } from 'node:net';
 import { assess } from '../cluster/health.js';
 import { sh } from '../core/command.js';
+import { portOpen } from '../core/port.js';
 import { IncompleteError, UsageError } from '../core/errors.js';
 import { until } from '../core/until.js';
 import { recordPromotion } from '../standby/promotion.js';
@@ -137,14 +137,5 @@ function reachable(address: string): Promise<boolean> {
   const host = address.slice(0, i);
   const port = Number(address.slice(i + 1));
   if (!host || !Number.isInteger(port)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port, timeout: 3_000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
+  return portOpen(host, port, 3_000);
 }

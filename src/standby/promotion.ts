@@ -4,23 +4,16 @@
  * taking writes without a warning (two clusters taking writes for the same clients diverge).
  */
 import { readdir } from 'node:fs/promises';
+import type { PromotedStandby } from '../cluster/standby.js';
 import { join } from 'node:path';
 import { ensurePrivateDir, PUBLIC_FILE_MODE, readOptional, writeFileAtomic } from '../pki/state-dir.js';
 
-export interface Promotion {
-  /** The standby cluster that was promoted. */
-  cluster: string;
-  /** Its inventory file. */
-  inventory: string;
-  /** When (ISO 8601). */
-  at: string;
-  /** Where it takes writes now. */
-  vip?: string;
-}
+/** What promote records: the standby, its inventory, when, and where it takes writes now. */
+export type Promotion = Omit<PromotedStandby, 'file'>;
 
 const folder = (stateDir: string) => join(stateDir, 'promoted-standbys');
 /** The record's file: the operator deletes it once the primary takes no more writes (said by status). */
-export const promotionFile = (stateDir: string, cluster: string) =>
+const promotionFile = (stateDir: string, cluster: string) =>
   join(folder(stateDir), `${cluster.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
 
 export async function recordPromotion(primaryStateDir: string, promotion: Promotion): Promise<string> {
@@ -31,9 +24,9 @@ export async function recordPromotion(primaryStateDir: string, promotion: Promot
 }
 
 /** Every promotion recorded against this (primary) cluster's state folder. */
-export async function readPromotions(stateDir: string): Promise<(Promotion & { file: string })[]> {
+export async function readPromotions(stateDir: string): Promise<PromotedStandby[]> {
   const names = await readdir(folder(stateDir)).catch(() => [] as string[]);
-  const out: (Promotion & { file: string })[] = [];
+  const out: PromotedStandby[] = [];
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const file = join(folder(stateDir), name);
     const text = await readOptional(file);

@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { EnvironmentError, InputError } from '../core/errors.js';
-import type { Secret } from '../core/secret.js';
+import { Secret } from '../core/secret.js';
 import type { Inventory, Vars } from '../inventory/model.js';
 import { loadInventory } from '../inventory/load.js';
 import { knownCas, rotationFiles, trustBundle } from '../pki/rotation.js';
@@ -121,7 +121,7 @@ export function inheritedSecrets(
     const value = primary[name];
     if (!value) continue;
     const own = inventory.hosts.map((h) => h.vars[name]).find((v) => v !== undefined);
-    const text = own === undefined ? undefined : typeof own === 'string' ? own : (own as Secret).reveal?.();
+    const text = own === undefined ? undefined : own instanceof Secret ? own.reveal() : String(own);
     if (text !== undefined && text !== value.reveal()) {
       issues.push({
         ...inventory.locate(['all', 'vars', name]),

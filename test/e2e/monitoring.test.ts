@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { patroniMembers, waitFor } from '../support/cluster.js';
+import { settled, waitFor } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost, totalChanged } from '../support/lab.js';
 
 /** Prometheus on the lab's monitoring host (pg3). */
@@ -70,13 +70,7 @@ describe('monitoring: exporters everywhere, Prometheus with the alert rules on t
   it('a replica whose PostgreSQL stops fires "replica not streaming" for it; started again, the alert clears', async () => {
     // A settled cluster first: an earlier file's failover leaves replicas restarting to follow the new leader,
     // and a member whose Patroni stops mid-restart can leave its PostgreSQL running (streaming) without it.
-    const members = await waitFor(
-      'one leader and two streaming replicas',
-      () => patroniMembers(),
-      (m) =>
-        m.filter((x) => x.Role === 'Leader').length === 1 &&
-        m.filter((x) => x.Role !== 'Leader' && ['running', 'streaming'].includes(x.State)).length === 2,
-    );
+    const members = await settled();
     const replica = members.find((m) => m.Role !== 'Leader')?.Member as string;
     await waitFor(
       `${replica} streaming in the leader's metrics`,

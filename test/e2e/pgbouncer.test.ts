@@ -1,20 +1,14 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVER_ADDRESS_SQL } from '../../src/drill/writer.js';
-import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
+import { connectVip, settled, waitFor } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost, totalChanged } from '../support/lab.js';
 
 const ADDRESS: Record<string, string> = { pg1: '10.231.0.11', pg2: '10.231.0.12', pg3: '10.231.0.13' };
 const CLIENTS = 300;
 
 const leaderName = async () => {
-  const members = await waitFor(
-    'a leader and two running replicas',
-    () => patroniMembers(),
-    (m) =>
-      m.filter((x) => x.Role === 'Leader').length === 1 &&
-      m.filter((x) => x.Role !== 'Leader' && ['running', 'streaming'].includes(x.State)).length === 2,
-  );
+  const members = await settled();
   return members.find((m) => m.Role === 'Leader')?.Member as string;
 };
 

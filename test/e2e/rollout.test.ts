@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patroniMembers, vipWriter, waitFor, writesTable } from '../support/cluster.js';
+import { settled, vipWriter, writesTable } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, onHost } from '../support/lab.js';
 import { longestRefusal } from '../../src/drill/writer.js';
 
@@ -22,13 +22,7 @@ async function settings(name: string): Promise<Record<string, { value: string; s
 }
 
 async function healthy() {
-  return waitFor(
-    'one leader and two running replicas',
-    () => patroniMembers(),
-    (m) =>
-      m.filter((x) => x.Role === 'Leader').length === 1 &&
-      m.filter((x) => x.Role !== 'Leader' && ['running', 'streaming'].includes(x.State)).length === 2,
-  );
+  return settled();
 }
 
 describe('changing PostgreSQL parameters on a running cluster', () => {

@@ -2,20 +2,10 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { patroniMembers, waitFor } from '../support/cluster.js';
+import { settled } from '../support/cluster.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY } from '../support/lab.js';
 
-const running = (state: string): boolean => ['running', 'streaming'].includes(state);
-
-const healthy = () =>
-  waitFor(
-    'one leader and two running replicas',
-    () => patroniMembers(),
-    (m) =>
-      m.filter((x) => x.Role === 'Leader').length === 1 &&
-      m.filter((x) => x.Role !== 'Leader' && running(x.State)).length === 2,
-    180_000,
-  );
+const healthy = () => settled(180_000);
 
 const failures = (run: Awaited<ReturnType<typeof apply>>) =>
   run.events.flatMap((e) => (e.type === 'host-failed' ? [{ host: e.host, message: e.error.message }] : []));

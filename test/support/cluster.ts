@@ -31,6 +31,17 @@ export const waitFor = until;
 
 const running = (state: string): boolean => ['running', 'streaming'].includes(state);
 
+/** Waits for one leader and two running replicas (a drill or failover of an earlier file settled); returns them. */
+export const settled = (timeoutMs?: number): Promise<Member[]> =>
+  waitFor(
+    'one leader and two running replicas',
+    () => patroniMembers(),
+    (m) =>
+      m.filter((x) => x.Role === 'Leader').length === 1 &&
+      m.filter((x) => x.Role !== 'Leader' && running(x.State)).length === 2,
+    timeoutMs,
+  );
+
 /** Waits for one leader, a synchronous standby and every member running (synchronous mode); returns them. */
 export const syncReady = (): Promise<Member[]> =>
   waitFor(
