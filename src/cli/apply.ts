@@ -78,8 +78,9 @@ After a run that includes the patroni phase, apply reads the members and names a
 not replicate from the leader (not streaming, another timeline, a second primary) with the way
 out (pgprov reinit, pgprov repair); pgprov status shows the whole cluster.
 
-Phases, in order (each is a tag): certificates, etcd, pgbackrest-db, patroni, pgbouncer,
-pgbackrest, haproxy, keepalived, metrics and monitoring (both also tagged monitoring).
+Phases, in order (each is a tag): certificates, etcd, pgbackrest-db, standby, patroni,
+pgbouncer, pgbackrest, haproxy, keepalived, metrics and monitoring (both also tagged
+monitoring). standby does something on a standby cluster (standby_of) only.
 
 Exit status: 0 success, 1 bad input (nothing applied), 2 a host failed, 130 interrupted.`,
     )

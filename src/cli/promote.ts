@@ -42,7 +42,10 @@ part-way (see status).`,
         `${done.cluster} takes writes: ${done.leader} leads${done.timeline ? ` on timeline ${done.timeline}` : ''}.`,
       );
       if (done.record)
-        output.out(`The primary's status now warns that its standby was promoted (${done.record}).`);
+        output.out(
+          `The primary's status now warns that its standby was promoted (${done.record}); ` +
+            "the primary's next apply withdraws this cluster's access to its pgBackRest repository.",
+        );
       output.out(`Next: remove standby_of from ${inventory}.`);
     });
 }

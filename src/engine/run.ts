@@ -1,4 +1,4 @@
-import { InputError, type InputIssue, UsageError } from '../core/errors.js';
+import { EnvironmentError, InputError, type InputIssue, UsageError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { Secret } from '../core/secret.js';
 import type { Project } from '../roles/model.js';
@@ -16,6 +16,14 @@ import { type ApplyResult, applyPlan } from './apply.js';
 import { checkSelection, type RunPlan, planRun } from './plan.js';
 import { hostPlatforms } from './platform.js';
 import { inheritedSecrets, loadUpstream, type Upstream, upstreamVars } from '../standby/upstream.js';
+import { readPromotions } from '../standby/promotion.js';
+import {
+  registerStandby,
+  registeredStandbys,
+  repositoryVars,
+  standbyClientName,
+  upstreamRepository,
+} from '../standby/repository.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -94,6 +102,10 @@ export async function prepareRun(
     request.sink({ type: 'log', level: 'warn', message: `pki: ${message}` });
   const upstream = await loadUpstream(inventory);
   const secrets = await roleSecrets(project, inventory, request.secretsFile, true, upstream);
+  const standbyVars = upstream
+    ? await upstreamRepositoryVars(request, project, inventory, upstream, clusterName)
+    : {};
+  const standbys = await registeredStandbys(inventory.stateDir);
   for (const name of secrets.generated) {
     request.sink({
       type: 'log',
@@ -115,7 +127,12 @@ export async function prepareRun(
       project,
       platforms,
       secrets: secrets.secrets,
-      derived: upstreamVars(upstream, trustBundle(pki.trust)),
+      derived: {
+        ...upstreamVars(upstream, trustBundle(pki.trust)),
+        ...standbyVars,
+        // The standby clusters recorded here read WAL from this cluster's repository host.
+        pgbackrest_standby_clients: standbys.map((s) => s.client),
+      },
       ...assets,
       tls: (host) => {
         const leaf = pki.hosts[host];
@@ -132,6 +149,64 @@ export async function prepareRun(
   );
   plan.masker.add(pki.ca.keyPem, ...Object.values(pki.hosts).map((h) => h.keyPem));
   return { inventory, plan };
+}
+
+/**
+ * A standby cluster reads WAL from its primary's repository host when streaming breaks: a client certificate from
+ * the primary's CA (kept in the primary's state folder, renewed like a host's), and a record there that makes
+ * the primary's next apply accept it. `--check` records nothing.
+ */
+async function upstreamRepositoryVars(
+  request: ApplyRequest,
+  project: Project,
+  inventory: Inventory,
+  upstream: Upstream,
+  clusterName: string,
+): Promise<Vars> {
+  const log = (level: 'info' | 'warn', message: string) =>
+    request.sink({ type: 'log', level, message: `standby: ${message}` });
+  const found = upstreamRepository(upstream.inventory, project.roles.get('pgbackrest')?.defaults ?? {});
+  if ('reason' in found) {
+    log('warn', `no WAL from the primary's repository when streaming breaks: ${found.reason}`);
+    return {};
+  }
+  const name = standbyClientName(clusterName);
+  const pki = await ensurePki({
+    stateDir: upstream.inventory.stateDir,
+    clusterName: upstream.clusterName,
+    hosts: [{ name, address: '127.0.0.1' }],
+    now: request.now ?? new Date(),
+    renewWithinDays: 30,
+  });
+  for (const message of pki.changes) log('info', `primary's pki: ${message}`);
+  const client = pki.hosts[name];
+  if (!client) throw new Error(`internal: no certificate for ${name}`);
+  // A promoted standby reads no more WAL from it: its record goes with `pgprov promote`, and stays gone.
+  const promoted = (await readPromotions(upstream.inventory.stateDir)).some((p) => p.cluster === clusterName);
+  if (!request.check && !promoted) {
+    const registration = { cluster: clusterName, inventory: inventory.file, client: name };
+    if (await registerStandby(upstream.inventory.stateDir, registration)) {
+      log(
+        'info',
+        `recorded in ${upstream.inventory.stateDir}/standbys/: apply the primary ` +
+          `(\`pgprov apply ${upstream.inventory.file} --tags pgbackrest\`) so that its repository host ` +
+          `${found.repository.host} lets this cluster read WAL`,
+      );
+    }
+  }
+  const primary = await roleSecrets(project, upstream.inventory, undefined, false);
+  const cipherPass = primary.secrets.pgbackrest_cipher_pass;
+  if (found.repository.cipherType !== 'none' && !cipherPass) {
+    throw new EnvironmentError(
+      "the primary's repository passphrase (pgbackrest_cipher_pass) is not known here",
+      {
+        hint:
+          `the standby decrypts the WAL it reads from ${found.repository.host}: apply it from the machine that ` +
+          `applied the primary (its ${upstream.inventory.stateDir}/secrets.yaml), or set PGPROV_SECRET_PGBACKREST_CIPHER_PASS`,
+      },
+    );
+  }
+  return repositoryVars(found.repository, { name, ...client }, cipherPass);
 }
 
 function days(value: unknown, name: string): number {

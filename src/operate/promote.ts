@@ -4,6 +4,7 @@ import { portOpen } from '../core/port.js';
 import { IncompleteError, UsageError } from '../core/errors.js';
 import { until } from '../core/until.js';
 import { recordPromotion } from '../standby/promotion.js';
+import { unregisterStandby } from '../standby/repository.js';
 import { loadUpstream } from '../standby/upstream.js';
 import type { Confirm, Session } from './session.js';
 import { MEMBERS_ONLY, readCluster } from './status.js';
@@ -88,6 +89,8 @@ export async function promote(
         ...(typeof vip === 'string' ? { vip } : {}),
       })
     : undefined;
+  // It reads no more WAL from the primary's repository: the primary's next apply withdraws its access.
+  if (upstream) await unregisterStandby(upstream.inventory.stateDir, cluster);
   return {
     cluster,
     leader: after.leader as string,

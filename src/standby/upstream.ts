@@ -101,6 +101,8 @@ export function upstreamVars(upstream: Upstream | undefined, ownTrustPem: string
     standby_upstream_cluster: upstream.clusterName,
     standby_upstream_host: upstream.host,
     standby_upstream_port: upstream.port,
+    // The primary's CAs alone: what its repository host's certificate is checked against (roles/standby).
+    standby_upstream_ca: upstream.caPem,
     // libpq takes one root file: the standby's own CAs (its cascade replicas) and the primary's (its leader).
     standby_replication_ca: trustBundle([ownTrustPem, upstream.caPem]),
   };

@@ -37,6 +37,12 @@ async function sql(inventory: string, user: 'admin' | 'app', text: string): Prom
   }
 }
 
+/** `host: task` of every task an apply changed. */
+const changedTasks = (run: Awaited<ReturnType<typeof apply>>): string[] =>
+  run.events.flatMap((e) =>
+    e.type === 'task-result' && e.status === 'changed' && !e.handler ? [`${e.host}: ${e.task}`] : [],
+  );
+
 /** Rows of the check table on a standby member, read there over its local socket. */
 const rowsOn = async (host: string, tag: string) =>
   Number(
@@ -59,6 +65,9 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
       throw new Error(
         `the standby did not apply: ${JSON.stringify(run.events.filter((e) => e.type === 'host-failed'))}`,
       );
+    // The standby recorded itself in the primary's state folder: the primary's repository host lets it read WAL.
+    const primary = await apply({ tags: ['pgbackrest'] });
+    expect(changedTasks(primary)).toContain('pg3: pgBackRest configuration');
     await sql(
       LAB_INVENTORY,
       'admin',
@@ -111,6 +120,59 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
     expect(totalChanged(await apply({ inventoryFile: STANDBY }))).toBe(0);
   });
 
+  it("streaming broken, the standby leader reads the primary's WAL from its pgBackRest repository", async () => {
+    // The standby leader streams from a port where nothing listens: the link to the primary's HAProxy is down.
+    await onHost(
+      'pg5',
+      'sudo patronictl -c /etc/patroni/config.yml edit-config --force --quiet --set standby_cluster.port=5999',
+      STANDBY,
+    );
+    await waitFor(
+      'the standby leader to stop streaming',
+      async () => (await status(STANDBY)).a.standby?.receiver,
+      (r) => r !== 'streaming',
+      60_000,
+    );
+    const tag = `w${Date.now()}`;
+    await sql(
+      LAB_INVENTORY,
+      'app',
+      `INSERT INTO standby_check (tag) SELECT '${tag}' FROM generate_series(1, 50)`,
+    );
+    // The segment holding the rows is archived once full; the primary's leader closes it now.
+    for (const host of ['pg1', 'pg2', 'pg3'])
+      await onHost(
+        host,
+        `sudo -u postgres psql -XAtc "SELECT CASE WHEN NOT pg_is_in_recovery() THEN pg_switch_wal() END"`,
+      );
+    const started = Date.now();
+    await waitFor(
+      '50 rows on pg5 from the repository',
+      () => rowsOn('pg5', tag),
+      (n) => n === 50,
+      90_000,
+    );
+    console.log(
+      `standby: rows reached pg5 through the primary's repository ${((Date.now() - started) / 1000).toFixed(1)} s after the switch`,
+    );
+    expect((await status(STANDBY)).a.standby?.receiver).not.toBe('streaming');
+    const fetched = await onHost(
+      'pg5',
+      'sudo grep -c "archive-get command end: completed successfully" /var/log/pgbackrest/pgprov-lab-archive-get.log',
+      STANDBY,
+    );
+    expect(Number(fetched.trim())).toBeGreaterThan(0);
+    // apply puts the standby's settings back (the DCS's port is the inventory's), and it streams again.
+    const restored = await apply({ inventoryFile: STANDBY, tags: ['patroni'] });
+    expect(changedTasks(restored)).toContain('pg5: Cluster-wide settings in etcd follow the inventory');
+    await waitFor(
+      'the standby leader to stream again',
+      async () => (await status(STANDBY)).a.standby?.receiver,
+      (r) => r === 'streaming',
+      60_000,
+    );
+  });
+
   it('promote says what it will do and, unconfirmed, changes nothing', async () => {
     const refused = await runCli('promote', STANDBY);
     expect(refused.code).toBe(1);
@@ -152,6 +214,8 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
       expect.stringContaining('Remove standby_of from the inventory'),
     );
     expect(totalChanged(standby)).toBe(0);
+    // Promoted, it reads no more WAL from the primary: the primary's next apply withdraws that, and only that.
+    expect(changedTasks(await apply())).toEqual(['pg3: pgBackRest configuration']);
     expect(totalChanged(await apply())).toBe(0);
   });
 });

@@ -186,6 +186,15 @@ describe("a dedicated repository host's pgbackrest.conf", () => {
     ]);
   });
 
+  it('also serves the standby clusters recorded in the state folder, by their certificate names, this stanza only', () => {
+    const withStandby = plan('dedicated', { pgbackrest_standby_clients: ['standby.dr'] });
+    const auth = (host: string, phase: string) =>
+      section(conf(withStandby, phase, host), 'global').filter((l) => l.startsWith('tls-server-auth='));
+    expect(auth('backup1', 'pgbackrest').at(-1)).toBe('tls-server-auth=standby.dr=test');
+    // The database hosts' servers (backups, restores) are the repository host's business alone.
+    expect(auth('pg1', 'pgbackrest-db')).not.toContain('tls-server-auth=standby.dr=test');
+  });
+
   it('reaches every database host by name through its TLS server; pg1 is the first (pgBackRest requires pg1)', () => {
     const stanza = section(text(), 'test');
     const remote = (index: string, host: string) => [

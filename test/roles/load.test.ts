@@ -24,6 +24,7 @@ describe('loading roles', () => {
       'certificates',
       'etcd',
       'pgbackrest',
+      'standby',
       'postgresql',
       'patroni',
       'pgbouncer',

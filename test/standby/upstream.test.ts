@@ -61,6 +61,7 @@ describe("a standby cluster's primary, read from the primary's inventory and sta
       standby_upstream_cluster: 'site-a',
       standby_upstream_host: '10.0.0.10',
       standby_upstream_port: 5002,
+      standby_upstream_ca: pki.ca.certPem,
       standby_replication_ca: `OWN\n${pki.ca.certPem}`,
     });
   });
