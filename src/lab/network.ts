@@ -127,8 +127,13 @@ export async function removeHostNetwork(netns: string, veth: string): Promise<bo
     await run(sh`ip netns del ${netns}`, { step: `remove network namespace ${netns}` });
     changed = true;
   }
+  // The kernel destroys a namespace (and the veth's peer in it, hence the veth) after `ip netns del` returns:
+  // the link may vanish between the look and the delete.
   if (await linkExists(veth)) {
-    await run(sh`ip link del ${veth}`, { step: `remove ${veth}` });
+    const result = await tryRun(sh`ip link del ${veth}`);
+    if (result.code !== 0 && (await linkExists(veth))) {
+      await run(sh`ip link del ${veth}`, { step: `remove ${veth}` });
+    }
     changed = true;
   }
   return changed;
