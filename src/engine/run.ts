@@ -15,7 +15,13 @@ import type { Transport } from '../transport/transport.js';
 import { type ApplyResult, applyPlan } from './apply.js';
 import { checkSelection, type RunPlan, planRun } from './plan.js';
 import { hostPlatforms } from './platform.js';
-import { inheritedSecrets, loadUpstream, type Upstream, upstreamVars } from '../standby/upstream.js';
+import {
+  inheritedSecrets,
+  loadUpstream,
+  STANDBY_OF,
+  type Upstream,
+  upstreamVars,
+} from '../standby/upstream.js';
 import { readPromotions } from '../standby/promotion.js';
 import {
   registerStandby,
@@ -165,14 +171,19 @@ async function upstreamRepositoryVars(
 ): Promise<Vars> {
   const log = (level: 'info' | 'warn', message: string) =>
     request.sink({ type: 'log', level, message: `standby: ${message}` });
-  const found = upstreamRepository(upstream.inventory, project.roles.get('pgbackrest')?.defaults ?? {});
+  const primaryInventory = upstream.inventory;
+  if (!primaryInventory) {
+    log('info', `a remote primary (${upstream.host}:${upstream.port}): WAL by streaming only`);
+    return {};
+  }
+  const found = upstreamRepository(primaryInventory, project.roles.get('pgbackrest')?.defaults ?? {});
   if ('reason' in found) {
     log('warn', `no WAL from the primary's repository when streaming breaks: ${found.reason}`);
     return {};
   }
   const name = standbyClientName(clusterName);
   const pki = await ensurePki({
-    stateDir: upstream.inventory.stateDir,
+    stateDir: primaryInventory.stateDir,
     clusterName: upstream.clusterName,
     hosts: [{ name, address: '127.0.0.1' }],
     now: request.now ?? new Date(),
@@ -182,19 +193,19 @@ async function upstreamRepositoryVars(
   const client = pki.hosts[name];
   if (!client) throw new Error(`internal: no certificate for ${name}`);
   // A promoted standby reads no more WAL from it: its record goes with `pgprov promote`, and stays gone.
-  const promoted = (await readPromotions(upstream.inventory.stateDir)).some((p) => p.cluster === clusterName);
+  const promoted = (await readPromotions(primaryInventory.stateDir)).some((p) => p.cluster === clusterName);
   if (!request.check && !promoted) {
     const registration = { cluster: clusterName, inventory: inventory.file, client: name };
-    if (await registerStandby(upstream.inventory.stateDir, registration)) {
+    if (await registerStandby(primaryInventory.stateDir, registration)) {
       log(
         'info',
-        `recorded in ${upstream.inventory.stateDir}/standbys/: apply the primary ` +
-          `(\`pgprov apply ${upstream.inventory.file} --tags pgbackrest\`) so that its repository host ` +
+        `recorded in ${primaryInventory.stateDir}/standbys/: apply the primary ` +
+          `(\`pgprov apply ${primaryInventory.file} --tags pgbackrest\`) so that its repository host ` +
           `${found.repository.host} lets this cluster read WAL`,
       );
     }
   }
-  const primary = await roleSecrets(project, upstream.inventory, undefined, false);
+  const primary = await roleSecrets(project, primaryInventory, undefined, false);
   const cipherPass = primary.secrets.pgbackrest_cipher_pass;
   if (found.repository.cipherType !== 'none' && !cipherPass) {
     throw new EnvironmentError(
@@ -202,7 +213,7 @@ async function upstreamRepositoryVars(
       {
         hint:
           `the standby decrypts the WAL it reads from ${found.repository.host}: apply it from the machine that ` +
-          `applied the primary (its ${upstream.inventory.stateDir}/secrets.yaml), or set PGPROV_SECRET_PGBACKREST_CIPHER_PASS`,
+          `applied the primary (its ${primaryInventory.stateDir}/secrets.yaml), or set PGPROV_SECRET_PGBACKREST_CIPHER_PASS`,
       },
     );
   }
@@ -231,11 +242,11 @@ export async function roleSecrets(
 ) {
   const declared = [...project.roles.values()].flatMap((r) => r.secrets);
   const inventoryValues: Record<string, string | Secret | undefined> = {};
-  if (upstream) {
+  const inDatabase = declared.filter((d) => d.in_database).map((d) => d.name);
+  if (upstream?.inventory) {
     // A standby cluster: the roles inside PostgreSQL are its primary's, passwords included.
     const primary = await roleSecrets(project, upstream.inventory, undefined, false);
-    const names = declared.filter((d) => d.in_database).map((d) => d.name);
-    Object.assign(inventoryValues, inheritedSecrets(inventory, names, primary.secrets));
+    Object.assign(inventoryValues, inheritedSecrets(inventory, inDatabase, primary.secrets));
   }
   const issues: InputIssue[] = [];
   for (const { name } of declared) {
@@ -252,6 +263,26 @@ export async function roleSecrets(
       inventoryValues[name] = value instanceof Secret ? value : String(value);
   }
   if (issues.length > 0) throw new InputError('the inventory gives conflicting secrets', issues);
+  if (upstream && !upstream.inventory && generate) {
+    // A remote primary's passwords are not here to take: new ones would lock Patroni out of its own copy.
+    await resolveSecrets({
+      stateDir: inventory.stateDir,
+      names: inDatabase,
+      inventoryValues,
+      env: process.env,
+      ...(file ? { file } : {}),
+      generate: false,
+    }).catch((error: unknown) => {
+      if (!(error instanceof EnvironmentError)) throw error;
+      throw new InputError("the remote primary's passwords are not given", [
+        {
+          ...inventory.locate(['all', 'vars', STANDBY_OF]),
+          message: `a standby's roles inside PostgreSQL are its primary's, passwords included: ${error.message}`,
+          hint: "give the primary's values in the inventory (encrypted), a --secrets-file, or PGPROV_SECRET_<NAME>",
+        },
+      ]);
+    });
+  }
   return resolveSecrets({
     stateDir: inventory.stateDir,
     names: declared.map((d) => d.name),

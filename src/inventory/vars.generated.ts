@@ -3,6 +3,7 @@
  * change the schema and run `npm run gen:types`.
  */
 
+export type NonEmptyString = string;
 export type PoolMode = 'session' | 'transaction' | 'statement';
 
 /**
@@ -66,9 +67,28 @@ export interface PgprovVars {
    */
   patroni_failsafe_mode?: boolean;
   /**
-   * Makes this a standby cluster of another site: the primary cluster's inventory file (relative to this one's folder), applied from this machine first. Its leader streams from the primary's virtual IP (HAProxy's replication port) with the primary's CA and replication role; it takes no writes until `pgprov promote`.
+   * Makes this a standby cluster of another site: the primary cluster's inventory file (relative to this one's folder), applied from this machine first; or, for a primary this machine does not apply, its endpoint (host, port) and the CA file of its server certificate. Its leader streams from the primary with TLS and the primary's replication role; it takes no writes until `pgprov promote`.
    */
-  standby_of?: string;
+  standby_of?:
+    | NonEmptyString
+    | {
+        /**
+         * Where the primary answers replication connections: its leader, or an endpoint that follows the leader.
+         */
+        host: string;
+        /**
+         * Default: 5432.
+         */
+        port?: number;
+        /**
+         * PEM file of the CA that signed the primary's server certificate, relative to this inventory's folder.
+         */
+        ca_file: string;
+        /**
+         * The primary's name, for messages. Default: its host.
+         */
+        cluster_name?: string;
+      };
   /**
    * Where a standby cluster reaches its primary. Default: the primary's cluster_vip (set this when the standby site sees it by another address).
    */

@@ -81,7 +81,7 @@ export async function promote(
       },
     );
   }
-  const record = upstream
+  const record = upstream?.inventory
     ? await recordPromotion(upstream.inventory.stateDir, {
         cluster,
         inventory: session.inventory.file,
@@ -90,7 +90,7 @@ export async function promote(
       })
     : undefined;
   // It reads no more WAL from the primary's repository: the primary's next apply withdraws its access.
-  if (upstream) await unregisterStandby(upstream.inventory.stateDir, cluster);
+  if (upstream?.inventory) await unregisterStandby(upstream.inventory.stateDir, cluster);
   return {
     cluster,
     leader: after.leader as string,

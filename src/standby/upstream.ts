@@ -1,22 +1,24 @@
 /**
  * A standby cluster's primary ("upstream"), read on the controller from the primary's own inventory and state
- * folder: where to stream from (its virtual IP and HAProxy replication port), which CAs to trust for that (the
+ * folder (or, for a primary this machine does not apply, from the endpoint and CA file the inventory gives): where to stream from (its virtual IP and HAProxy replication port), which CAs to trust for that (the
  * primary's, every one it knows mid-rotation), and the passwords of the roles inside PostgreSQL (a standby's
  * data is a copy of the primary's, roles included).
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 import type { Inventory, Vars } from '../inventory/model.js';
 import { loadInventory } from '../inventory/load.js';
+import { parseCertificate } from '../pki/inspect.js';
 import { knownCas, rotationFiles, trustBundle } from '../pki/rotation.js';
 
-/** The inventory variable naming the primary's inventory file (relative to this inventory's folder). */
+/** The inventory variable naming the primary: its inventory file, or a remote endpoint. */
 export const STANDBY_OF = 'standby_of';
 
 export interface Upstream {
-  /** The primary's inventory file, resolved. */
-  inventory: Inventory;
+  /** The primary's inventory, when this machine applies it too; undefined for a remote endpoint. */
+  inventory?: Inventory;
   /** Its cluster_name. */
   clusterName: string;
   /** Where the standby leader streams from: the primary's virtual IP and HAProxy replication port. */
@@ -26,9 +28,24 @@ export interface Upstream {
   caPem: string;
 }
 
-/** The inventory's `standby_of`, resolved against its folder; undefined for a primary cluster. */
-export function standbyOf(inventory: Inventory): string | undefined {
-  const values = new Set(inventory.hosts.map((h) => h.vars[STANDBY_OF]).filter((v) => v !== undefined));
+/** A primary this machine does not apply: where it answers for replication and the CA of its certificate. */
+export interface RemotePrimary {
+  host: string;
+  port?: number;
+  /** PEM file of the CA that signed the primary's server certificate, relative to this inventory's folder. */
+  ca_file: string;
+  cluster_name?: string;
+}
+
+export type StandbyOf = { file: string } | { remote: RemotePrimary };
+
+/** The inventory's `standby_of`: the primary's inventory file (resolved against this one's folder) or endpoint. */
+export function standbyOf(inventory: Inventory): StandbyOf | undefined {
+  const values = new Map<string, unknown>();
+  for (const h of inventory.hosts) {
+    const v = h.vars[STANDBY_OF];
+    if (v !== undefined) values.set(JSON.stringify(v), v);
+  }
   if (values.size === 0) return undefined;
   if (values.size > 1) {
     throw new InputError('the inventory names more than one primary cluster', [
@@ -39,13 +56,17 @@ export function standbyOf(inventory: Inventory): string | undefined {
       },
     ]);
   }
-  return resolve(dirname(inventory.file), String([...values][0]));
+  const [value] = values.values();
+  if (typeof value === 'object' && value !== null) return { remote: value as RemotePrimary };
+  return { file: resolve(dirname(inventory.file), String(value)) };
 }
 
 /** Reads the primary a standby inventory names (`standby_of`); undefined for a primary cluster. */
 export async function loadUpstream(inventory: Inventory): Promise<Upstream | undefined> {
-  const file = standbyOf(inventory);
-  if (!file) return undefined;
+  const of = standbyOf(inventory);
+  if (!of) return undefined;
+  if ('remote' in of) return remoteUpstream(inventory, of.remote);
+  const file = of.file;
   if (file === resolve(inventory.file)) {
     throw new InputError('a cluster cannot be a standby of itself', [
       {
@@ -88,6 +109,43 @@ export async function loadUpstream(inventory: Inventory): Promise<Upstream | und
     host,
     port: Number(vars.haproxy_replication_port ?? 5002),
     caPem: trustBundle(cas),
+  };
+}
+
+/**
+ * A primary given as an endpoint (another team's cluster, one built by other tools): its CA comes from a file,
+ * and nothing is read from or recorded in its state (there is none here).
+ */
+async function remoteUpstream(inventory: Inventory, remote: RemotePrimary): Promise<Upstream> {
+  const where = inventory.locate(['all', 'vars', STANDBY_OF, 'ca_file']);
+  const file = resolve(dirname(inventory.file), remote.ca_file);
+  const refuse = (message: string) =>
+    new InputError("the primary's CA file cannot be used", [
+      {
+        ...where,
+        message,
+        hint: "give the PEM file of the CA that signed the primary's server certificate (relative to this inventory)",
+      },
+    ]);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw refuse(`${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw refuse(`${file} holds no PEM certificate`);
+  for (const pem of pems) {
+    let isCa = false;
+    try {
+      isCa = parseCertificate(pem).isCa;
+    } catch (error) {
+      throw refuse(`${file}: ${(error as Error).message}`);
+    }
+    if (!isCa) throw refuse(`${file} holds a certificate that is not a CA's`);
+  }
+  return {
+    clusterName: remote.cluster_name ?? remote.host,
+    host: remote.host,
+    port: remote.port ?? 5432,
+    caPem: trustBundle(pems.map((p) => `${p}\n`)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,72 @@ describe("a standby cluster's primary, read from the primary's inventory and sta
     await expect(loadUpstream(await loadInventory(site('f')))).rejects.toThrow(
       'a cluster cannot be a standby of itself',
     );
+  });
+
+  it('follows a remote endpoint with the CA file the inventory gives (port 5432 by default)', async () => {
+    const a = await loadInventory(site('a'));
+    await writeFile(join(dir, 'a-ca.crt'), await readFile(join(a.stateDir, 'pki', 'ca.crt'), 'utf8'));
+    await write(
+      'r',
+      inventory(
+        '    cluster_name: site-r\n    standby_of: { host: db.site-a.example, ca_file: ../a-ca.crt, cluster_name: site-a }',
+        'r1',
+      ),
+    );
+    const upstream = await loadUpstream(await loadInventory(site('r')));
+    expect(upstream).toEqual({
+      clusterName: 'site-a',
+      host: 'db.site-a.example',
+      port: 5432,
+      caPem: await readFile(join(a.stateDir, 'pki', 'ca.crt'), 'utf8'),
+    });
+    expect(upstreamVars(upstream, 'OWN\n')).toMatchObject({
+      standby_upstream_host: 'db.site-a.example',
+      standby_upstream_port: 5432,
+    });
+  });
+
+  it("refuses a remote endpoint's missing or non-CA certificate file, naming the line", async () => {
+    await write(
+      's',
+      inventory('    cluster_name: site-s\n    standby_of:\n      host: x\n      ca_file: nope.crt', 's1'),
+    );
+    const missing = await loadUpstream(await loadInventory(site('s'))).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(InputError);
+    expect((missing as InputError).issues[0]).toMatchObject({
+      file: site('s'),
+      line: 6,
+      message: expect.stringMatching(/nope\.crt: no such file$/),
+    });
+    const a = await loadInventory(site('a'));
+    await writeFile(
+      join(dir, 's', 'nope.crt'),
+      await readFile(join(a.stateDir, 'pki', 'hosts', 'a1.crt'), 'utf8'),
+    );
+    await expect(loadUpstream(await loadInventory(site('s')))).rejects.toThrow(InputError);
+    const leaf = await loadUpstream(await loadInventory(site('s'))).catch((e: unknown) => e);
+    expect((leaf as InputError).issues[0]?.message).toMatch(/holds a certificate that is not a CA's$/);
+  });
+
+  it("needs a remote primary's passwords given, never generates them", async () => {
+    const standby = await loadInventory(site('r'));
+    const upstream = await loadUpstream(standby);
+    const error = await roleSecrets(project, standby, undefined, true, upstream).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).issues[0]?.message).toMatch(
+      /its primary's, passwords included: no value for .*replication_password/,
+    );
+    const given = join(dir, 'primary-secrets.yaml');
+    const names = [...project.roles.values()].flatMap((r) => r.secrets).filter((d) => d.in_database);
+    await writeFile(given, names.map((d) => `${d.name}: primary-${d.name}`).join('\n') + '\n');
+    const resolved = await roleSecrets(project, standby, given, true, upstream);
+    expect(resolved.secrets.replication_password?.reveal()).toBe('primary-replication_password');
+  });
+
+  it('rejects a remote endpoint without its CA file in the schema, with the line', async () => {
+    await write('t', inventory('    cluster_name: site-t\n    standby_of: { host: x }', 't1'));
+    const error = await loadInventory(site('t')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(JSON.stringify((error as InputError).issues)).toMatch(/standby_of/);
   });
 });
