@@ -47,6 +47,21 @@ export function aptProxy(): string {
   return `Acquire::http::Proxy "${APT_PROXY_URL}";\n`;
 }
 
+/**
+ * dpkg on a lab host: the host is disposable, so dpkg skips its fsyncs and leaves out manual pages and
+ * translations, as container images do. Package installs are most of a fresh deploy on the lab; production
+ * hosts are not touched by this (it is the lab image's, not a role's).
+ */
+export function dpkgConfig(): string {
+  return [
+    '# Written by pgprov lab: a lab host is disposable (see src/lab/host-files.ts).',
+    'force-unsafe-io',
+    'path-exclude=/usr/share/man/*',
+    'path-exclude=/usr/share/locale/*/LC_MESSAGES/*.mo',
+    '',
+  ].join('\n');
+}
+
 export function sudoers(): string {
   return `${LAB_USER} ALL=(ALL) NOPASSWD:ALL\n`;
 }

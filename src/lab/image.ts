@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sh } from '../core/command.js';
 import { withLock } from '../core/file-lock.js';
 import { UsageError } from '../core/errors.js';
-import { aptProxy, aptSources, policyRcD, sshdConfig, sudoers } from './host-files.js';
+import { aptProxy, dpkgConfig, aptSources, policyRcD, sshdConfig, sudoers } from './host-files.js';
 import { type LabLayout, labLayout } from './layout.js';
 import { run } from './local.js';
 import { machineDebianMirror } from './mirror.js';
@@ -166,6 +166,7 @@ async function configure(root: string, suite: string, onProgress?: (message: str
     );
     await writeFile(join(root, 'etc/apt/sources.list'), aptSources(suite));
     await writeFile(join(root, 'etc/apt/apt.conf.d/01pgprov-lab-proxy'), aptProxy());
+    await writeFile(join(root, 'etc/dpkg/dpkg.cfg.d/01pgprov-lab'), dpkgConfig());
     await writeFile(join(root, 'etc/sudoers.d', LAB_USER), sudoers(), { mode: 0o440 });
     await writeFile(join(root, 'etc/ssh/sshd_config.d/pgprov-lab.conf'), sshdConfig());
     await writeFile(join(root, 'etc/resolv.conf'), '# Lab hosts have no DNS: lab names are in /etc/hosts.\n');

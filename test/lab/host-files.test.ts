@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aptCacherConfig, aptProxy, aptSources, etcHosts, knownHosts } from '../../src/lab/host-files.js';
+import {
+  aptCacherConfig,
+  aptProxy,
+  aptSources,
+  dpkgConfig,
+  etcHosts,
+  knownHosts,
+} from '../../src/lab/host-files.js';
 import { labLayout } from '../../src/lab/layout.js';
 import { labHosts } from '../../src/lab/topology.js';
 
@@ -25,6 +32,13 @@ describe('files the lab writes', () => {
     expect(aptSources('trixie')).toContain('deb http://deb.debian.org/debian trixie main\n');
     expect(aptSources('trixie')).toContain('deb http://deb.debian.org/debian trixie-updates main\n');
     expect(aptProxy()).toBe('Acquire::http::Proxy "http://10.231.0.1:3142";\n');
+  });
+
+  it('lets dpkg skip fsync and manual pages on a disposable host, and keeps /usr/share/doc (copyright files)', () => {
+    const lines = dpkgConfig().split('\n');
+    expect(lines).toContain('force-unsafe-io');
+    expect(lines).toContain('path-exclude=/usr/share/man/*');
+    expect(lines.some((l) => l.includes('/usr/share/doc'))).toBe(false);
   });
 
   it('binds the proxy to the bridge only and maps Debian mirrors to this machine’s mirror', () => {
