@@ -28,6 +28,7 @@ import { roleDefaults } from '../engine/plan.js';
 import { loadProject } from '../roles/load.js';
 import { noOpApplies, perHost, stats, timedApply } from './apply.js';
 import { day2Bench } from './day2.js';
+import { repositoryLeaderBench } from './repository-leader.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
 import { partitionDrill, type PartitionResult } from '../drill/partition.js';
 import { quorumLossDrill } from '../drill/quorum.js';
@@ -191,6 +192,26 @@ async function main(): Promise<void> {
               : `; ${r.cut} never streamed again: its Patroni stopped and it was reinitialised`),
         );
       }
+    }
+    await timedApply(INVENTORY, { extraVars: DEFAULTS });
+  }
+
+  // Not in a default run: BENCH_ONLY=repository-leader (BENCH_PARTITIONS runs of each variant, default 3).
+  if (only?.includes('repository-leader')) {
+    const runs = await repositoryLeaderBench({
+      inventoryFile: INVENTORY,
+      repositoryHost: 'pg3',
+      profile: { ...FAST, ...SYNC },
+      network: labNetwork,
+      times: Number(process.env.BENCH_PARTITIONS ?? 3),
+      recover: recoverMember,
+    });
+    log('the leader partitioned 60 s while it holds the repository (synchronous, fast profile):');
+    for (const { variant, result: r } of runs) {
+      log(
+        `  ${variant}: ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}${timeline(r)}, ` +
+          `${r.lost ? r.lost.length : 'unknown'} lost`,
+      );
     }
     await timedApply(INVENTORY, { extraVars: DEFAULTS });
   }

@@ -1,0 +1,57 @@
+/**
+ * What co-locating the pgBackRest repository with a database host costs a failover: the leader cut off while it
+ * is also the repository host, with the replicas fetching WAL from that repository (restore_command, the
+ * default) and without (restore_command empty). In the lab the repository host is pg3; the partition series
+ * wrote back later after cuts of pg3 than of the other hosts, and this tells whether the repository is why.
+ */
+import { DrillCluster } from '../drill/lab.js';
+import { type Network, partitionDrill, type PartitionResult } from '../drill/partition.js';
+import { loadInventory } from '../inventory/load.js';
+import { Session } from '../operate/session.js';
+import { readAssessment } from '../operate/status.js';
+import { switchover } from '../operate/switchover.js';
+import { timedApply } from './apply.js';
+
+export interface RepositoryLeaderRun {
+  variant: string;
+  result: PartitionResult;
+}
+
+export async function repositoryLeaderBench(options: {
+  inventoryFile: string;
+  repositoryHost: string;
+  profile: Record<string, unknown>;
+  network: Network;
+  times: number;
+  recover: (cluster: DrillCluster, member: string) => Promise<void>;
+}): Promise<RepositoryLeaderRun[]> {
+  const runs: RepositoryLeaderRun[] = [];
+  for (const [variant, extra] of [
+    ['replicas fetch WAL from the repository', {}],
+    ['no restore_command', { postgresql_restore_command: '' }],
+  ] as const) {
+    await timedApply(options.inventoryFile, { extraVars: { ...options.profile, ...extra } });
+    for (let i = 0; i < options.times; i++) {
+      await leadFrom(options.inventoryFile, options.repositoryHost);
+      const cluster = new DrillCluster(await loadInventory(options.inventoryFile));
+      const result = await partitionDrill(cluster, options.network, {
+        forMs: 60_000,
+        table: 'bench_partition',
+      });
+      runs.push({ variant, result });
+      if (!result.rejoined) await options.recover(cluster, result.cut);
+    }
+  }
+  return runs;
+}
+
+/** Makes `host` the leader (a switchover) unless it already leads. */
+async function leadFrom(inventoryFile: string, host: string): Promise<void> {
+  const session = await Session.open(inventoryFile);
+  try {
+    if ((await readAssessment(session)).leader === host) return;
+    await switchover(session, { to: host, inventoryFile, progress: () => undefined });
+  } finally {
+    await session.close();
+  }
+}
