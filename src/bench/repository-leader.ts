@@ -30,9 +30,10 @@ export async function repositoryLeaderBench(options: {
     ['replicas fetch WAL from the repository', {}],
     ['no restore_command', { postgresql_restore_command: '' }],
   ] as const) {
-    await timedApply(options.inventoryFile, { extraVars: { ...options.profile, ...extra } });
+    const extraVars = { ...options.profile, ...extra };
+    await timedApply(options.inventoryFile, { extraVars });
     for (let i = 0; i < options.times; i++) {
-      await leadFrom(options.inventoryFile, options.repositoryHost);
+      await leadFrom(options.inventoryFile, options.repositoryHost, extraVars);
       const cluster = new DrillCluster(await loadInventory(options.inventoryFile));
       const result = await partitionDrill(cluster, options.network, {
         forMs: 60_000,
@@ -45,13 +46,25 @@ export async function repositoryLeaderBench(options: {
   return runs;
 }
 
-/** Makes `host` the leader (a switchover) unless it already leads. */
-async function leadFrom(inventoryFile: string, host: string): Promise<void> {
-  const session = await Session.open(inventoryFile);
-  try {
-    if ((await readAssessment(session)).leader === host) return;
-    await switchover(session, { to: host, inventoryFile, progress: () => undefined });
-  } finally {
-    await session.close();
-  }
+/**
+ * Makes `host` the leader unless it already leads: a switchover, in asynchronous mode for its length (in
+ * synchronous mode Patroni hands over to the synchronous standby only), then the profile again.
+ */
+async function leadFrom(
+  inventoryFile: string,
+  host: string,
+  profile: Record<string, unknown>,
+): Promise<void> {
+  const withSession = async <T>(work: (session: Session) => Promise<T>): Promise<T> => {
+    const session = await Session.open(inventoryFile);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  };
+  if ((await withSession(readAssessment)).leader === host) return;
+  await timedApply(inventoryFile, { extraVars: { ...profile, patroni_durability: 'async' } });
+  await withSession((session) => switchover(session, { to: host, inventoryFile, progress: () => undefined }));
+  await timedApply(inventoryFile, { extraVars: profile });
 }
