@@ -9,11 +9,9 @@
  * (never a host name of the primary, so it can never pass for one of its hosts), and records itself in the
  * primary's state folder; the primary's next apply lists that name on its repository host.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Secret } from '../core/secret.js';
 import type { Inventory, Vars } from '../inventory/model.js';
-import { ensurePrivateDir, PUBLIC_FILE_MODE, readOptional, writeFileAtomic } from '../pki/state-dir.js';
+import { readRecords, removeRecord, writeRecord } from './records.js';
 
 /** Where the standby reads WAL from: the primary's repository host and its settings. */
 export interface UpstreamRepository {
@@ -68,7 +66,6 @@ export function repositoryVars(
     standby_upstream_repo_path: repository.path,
     standby_upstream_repo_cipher_type: repository.cipherType,
     ...(cipherPass ? { standby_upstream_repo_cipher_pass: cipherPass } : {}),
-    standby_upstream_repo_client: client.name,
     standby_upstream_repo_cert: client.certPem,
     standby_upstream_repo_key: client.keyPem,
   };
@@ -84,46 +81,29 @@ export interface StandbyRegistration {
   client: string;
 }
 
-const folder = (stateDir: string) => join(stateDir, 'standbys');
-const registrationFile = (stateDir: string, cluster: string) =>
-  join(folder(stateDir), `${cluster.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+const KIND = 'standbys';
 
 /** Records a standby in its primary's state folder; true when the record is new or changed. */
 export async function registerStandby(
   primaryStateDir: string,
   registration: StandbyRegistration,
 ): Promise<boolean> {
-  const file = registrationFile(primaryStateDir, registration.cluster);
-  const text = `${JSON.stringify(registration, null, 2)}\n`;
-  if ((await readOptional(file)) === text) return false;
-  await ensurePrivateDir(folder(primaryStateDir));
-  await writeFileAtomic(file, text, PUBLIC_FILE_MODE);
-  return true;
+  return (await writeRecord(primaryStateDir, KIND, registration.cluster, registration)).written;
 }
 
 /** Forgets a standby (promoted: it reads no more WAL from this primary). */
 export async function unregisterStandby(primaryStateDir: string, cluster: string): Promise<void> {
-  await rm(registrationFile(primaryStateDir, cluster), { force: true });
+  await removeRecord(primaryStateDir, KIND, cluster);
 }
 
 /** The standbys recorded in this (primary) cluster's state folder, by cluster name. */
 export async function registeredStandbys(stateDir: string): Promise<StandbyRegistration[]> {
-  const names = await readdir(folder(stateDir)).catch(() => [] as string[]);
   const out: StandbyRegistration[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    const text = await readOptional(join(folder(stateDir), name));
-    if (!text) continue;
-    try {
-      const parsed = JSON.parse(text) as Partial<StandbyRegistration>;
-      if (typeof parsed.cluster === 'string' && typeof parsed.client === 'string') {
-        out.push({
-          cluster: parsed.cluster,
-          inventory: String(parsed.inventory ?? '?'),
-          client: parsed.client,
-        });
-      }
-    } catch {
-      // A damaged record authorizes nothing; the standby's next apply writes it again.
+  // A damaged record authorizes nothing; the standby's next apply writes it again.
+  for (const { parsed } of await readRecords(stateDir, KIND)) {
+    const r = (parsed ?? {}) as Partial<StandbyRegistration>;
+    if (typeof r.cluster === 'string' && typeof r.client === 'string') {
+      out.push({ cluster: r.cluster, inventory: String(r.inventory ?? '?'), client: r.client });
     }
   }
   return out;
