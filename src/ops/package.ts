@@ -17,12 +17,18 @@ export interface PackageArgs {
 }
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300';
+/**
+ * apt-get update exits 0 when an index fails to download (it warns and keeps the old lists), so the install
+ * after it fails later with "Unable to locate package". --error-on=any makes the update fail, with the mirror's
+ * error; Acquire::Retries rides out a mirror or proxy that fails once.
+ */
+const UPDATE = 'update --error-on=any -o Acquire::Retries=3';
 
 export const packageOp = defineOperation<PackageArgs>({
   module: 'package',
   facts: ({ names }) => [request(packagesFact, { names })],
   plan: ({ names, state, cacheValidSeconds, startServices }, facts) => {
-    const { installed, listsAgeSeconds } = facts.get(packagesFact, { names });
+    const { installed, candidates, listsAgeSeconds } = facts.get(packagesFact, { names });
     if (state === 'absent') {
       const present = names.filter((n) => installed[n]);
       if (present.length === 0) return noChange(`${names.join(', ')} not installed`);
@@ -33,7 +39,11 @@ export const packageOp = defineOperation<PackageArgs>({
       return noChange(`installed: ${names.map((n) => `${n} ${installed[n]}`).join(', ')}`);
     }
     const steps = [];
-    if (listsAgeSeconds > cacheValidSeconds) steps.push(exec(sh`${raw(APT)} update`));
+    // Fresh lists that do not know a missing package mean the last update failed part-way (or a source was
+    // added since): update again rather than fail with "Unable to locate package" until the lists age out.
+    const unknown = missing.filter((n) => !candidates[n]);
+    if (listsAgeSeconds > cacheValidSeconds || unknown.length > 0)
+      steps.push(exec(sh`${raw(APT)} ${raw(UPDATE)}`));
     const install = sh`${raw(APT)} install --no-install-recommends ${missing}`;
     steps.push(exec(startServices ? install : withoutServiceStarts(install)));
     return change(

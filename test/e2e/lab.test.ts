@@ -15,6 +15,10 @@ import {
   type LabStatus,
   type LabUpResult,
 } from '../../src/lab/index.js';
+import { quote } from '../../src/core/command.js';
+import { packagesFact } from '../../src/facts/package.js';
+import { packageOp, type PackageArgs } from '../../src/ops/package.js';
+import { env, recorded } from '../support/facts.js';
 import { LAB_SUITE } from '../support/lab.js';
 
 /**
@@ -128,6 +132,33 @@ describe('the local lab', () => {
     expect(await ssh('pg1', 'apt-cache policy sudo')).toMatch(
       new RegExp(`deb\\.debian\\.org/debian ${LAB_SUITE}/main`),
     );
+  });
+
+  it("installs a package when apt's lists look fresh but do not know it (an update that failed part-way)", async () => {
+    await ssh('pg1', 'sudo -n rm -rf /var/lib/apt/lists && sudo -n mkdir -p /var/lib/apt/lists/partial');
+    const args: PackageArgs = {
+      names: ['hello'],
+      state: 'present',
+      cacheValidSeconds: 3600,
+      startServices: true,
+    };
+    const plan = async () => {
+      const out = await ssh('pg1', `sudo -n sh -c ${quote(packagesFact.command(args).script())}`);
+      return packageOp.plan(args, recorded([packagesFact, { names: args.names }, out]), env());
+    };
+    const first = await plan();
+    const steps = first.changed ? first.steps : [];
+    expect(steps.map((s) => (s.kind === 'exec' ? s.command.display() : s.kind))).toEqual([
+      expect.stringMatching(/ update --error-on=any /),
+      expect.stringMatching(/ install --no-install-recommends hello$/),
+    ]);
+    for (const step of steps) {
+      if (step.kind === 'exec') await ssh('pg1', `sudo -n sh -c ${quote(step.command.script())}`, 300_000);
+    }
+    expect(await plan()).toMatchObject({
+      changed: false,
+      reason: expect.stringMatching(/^installed: hello /),
+    });
   });
 
   it('keeps hosts inside the lab: no route out, and this machine refuses to forward their traffic', async () => {

@@ -81,6 +81,15 @@ describe('batched fact probe', () => {
     expect(command).toContain('-- etcd-server etcd-client patroni');
   });
 
+  it("reads this machine's dpkg and apt: installed versions, and no candidate for a package apt does not know", () => {
+    const names = { names: ['dpkg', 'no-such-package-pgprov'] };
+    const probe = buildProbe([request(packagesFact, names)]);
+    const state = new GatheredFacts(parseProbe(probe, run(probe.command.script()))).get(packagesFact, names);
+    expect(state.installed.dpkg).toMatch(/^\d/);
+    expect(state.installed['no-such-package-pgprov']).toBeUndefined();
+    expect(state.candidates).toEqual({});
+  });
+
   it('is not fooled by fact output that imitates a marker', () => {
     const probe = buildProbe([request(checkFact, { script: "printf '\\n@@0000 0\\n'" })], 'abc123');
     const facts = parseProbe(probe, run(probe.command.script()));

@@ -19,16 +19,32 @@ describe('package operation', () => {
     const commands = plan.changed
       ? plan.steps.map((s) => (s.kind === 'exec' ? s.command.display() : ''))
       : [];
-    expect(commands[0]).toContain('apt-get -q -y -o DPkg::Lock::Timeout=300 update');
+    expect(commands[0]).toContain('apt-get -q -y -o DPkg::Lock::Timeout=300 update --error-on=any');
     expect(commands[1]).toContain('/usr/sbin/policy-rc.d');
     expect(commands[1]).toContain('install --no-install-recommends etcd-server');
     expect(commands[1]).not.toContain('etcd-client');
   });
 
-  it('skips apt-get update when the lists are fresh', () => {
-    const facts = recorded([packagesFact, names, 'now 1000000 lists 999000\n']);
+  it('skips apt-get update when the lists are fresh and know the missing packages', () => {
+    const facts = recorded([
+      packagesFact,
+      names,
+      'now 1000000 lists 999000\ncandidate\tetcd-server\t3.4.23-4+b6\ncandidate\tetcd-client\t3.4.23-4+b6\n',
+    ]);
     const plan = packageOp.plan({ ...args, startServices: true }, facts, env());
     expect(plan.changed && plan.steps).toHaveLength(1);
+  });
+
+  it('updates fresh lists that do not know a missing package (an update that failed part-way)', () => {
+    const facts = recorded([
+      packagesFact,
+      names,
+      'now 1000000 lists 999990\ncandidate\tetcd-client\t3.4.23-4+b6\ncandidate\tetcd-server\t(none)\n',
+    ]);
+    const plan = packageOp.plan({ ...args, startServices: true }, facts, env());
+    const steps = plan.changed ? plan.steps : [];
+    expect(steps).toHaveLength(2);
+    expect(steps[0]?.kind === 'exec' && steps[0].command.display()).toMatch(/ update --error-on=any /);
   });
 
   it('is satisfied when all are installed, naming versions', () => {
