@@ -161,9 +161,11 @@ async function main(): Promise<void> {
       if (!modes.includes(profile === FAST ? 'async' : 'sync')) continue;
       await timedApply(INVENTORY, { extraVars: profile });
       const runs: PartitionResult[] = [];
+      log(`${name}:`);
       for (let i = 0; i < times; i++) {
         const run = await partitionDrill(cluster, labNetwork, { forMs: 60_000, table: 'bench_partition' });
         runs.push(run);
+        log(partitionLine(run));
         if (!run.rejoined) await recoverMember(cluster, run.cut);
       }
       const outage = stats(runs.map((r) => r.outageSeconds));
@@ -177,27 +179,13 @@ async function main(): Promise<void> {
         `  acknowledged writes lost: ${runs.map((r) => r.lost?.length ?? '?').join(', ')}; at most ~${Math.max(...lostWal)} bytes of WAL ` +
           `(maximum_lag_on_failover ${maximumLag} bytes${Math.max(...lostWal) <= maximumLag ? ': within it' : ': OVER IT'})`,
       );
-      for (const r of runs) {
-        const forked = r.members.filter(
-          (m) => m.role !== 'leader' && (m.receiver !== 'streaming' || m.timeline !== leaderTimeline(r)),
-        );
-        log(
-          `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}${timeline(r)}, ${r.acknowledged} acknowledged, ` +
-            `${r.lost ? r.lost.length : 'unknown (no writable leader)'} lost` +
-            (forked.length
-              ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}`
-              : '') +
-            (r.rejoined
-              ? ''
-              : `; ${r.cut} never streamed again: its Patroni stopped and it was reinitialised`),
-        );
-      }
     }
     await timedApply(INVENTORY, { extraVars: DEFAULTS });
   }
 
   // Not in a default run: BENCH_ONLY=repository-leader (BENCH_PARTITIONS runs of each variant, default 3).
   if (only?.includes('repository-leader')) {
+    log('the leader partitioned 60 s while it holds the repository (synchronous, fast profile):');
     const runs = await repositoryLeaderBench({
       inventoryFile: INVENTORY,
       repositoryHost: 'pg3',
@@ -205,13 +193,11 @@ async function main(): Promise<void> {
       network: labNetwork,
       times: Number(process.env.BENCH_PARTITIONS ?? 3),
       recover: recoverMember,
+      onRun: ({ variant, result }) => log(`${partitionLine(result)} [${variant}]`),
     });
-    log('the leader partitioned 60 s while it holds the repository (synchronous, fast profile):');
-    for (const { variant, result: r } of runs) {
-      log(
-        `  ${variant}: ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}${timeline(r)}, ` +
-          `${r.lost ? r.lost.length : 'unknown'} lost`,
-      );
+    for (const variant of new Set(runs.map((r) => r.variant))) {
+      const outage = stats(runs.filter((r) => r.variant === variant).map((r) => r.result.outageSeconds));
+      log(`  ${variant}: writes through the VIP refused median ${s(outage.median)}, max ${s(outage.max)}`);
     }
     await timedApply(INVENTORY, { extraVars: DEFAULTS });
   }
@@ -260,6 +246,21 @@ async function main(): Promise<void> {
       `whole stack, packages preinstalled       ${s(deploy.seconds)}   changed: ${perHost(deploy.recap, 'changed')}`,
     );
   }
+}
+
+/** One partition drill, as it ends: who led before and after, the outage and where it went, what was lost. */
+function partitionLine(r: PartitionResult): string {
+  const forked = r.members.filter(
+    (m) => m.role !== 'leader' && (m.receiver !== 'streaming' || m.timeline !== leaderTimeline(r)),
+  );
+  return (
+    `  ${r.leader} -> ${r.newLeader ?? 'none'}: refused ${s(r.outageSeconds)}${timeline(r)}, ${r.acknowledged} acknowledged, ` +
+    `${r.lost ? r.lost.length : 'unknown (no writable leader)'} lost` +
+    (forked.length
+      ? `; not streaming on the leader's timeline: ${forked.map((m) => m.member).join(', ')}`
+      : '') +
+    (r.rejoined ? '' : `; ${r.cut} never streamed again: its Patroni stopped and it was reinitialised`)
+  );
 }
 
 /**

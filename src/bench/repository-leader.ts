@@ -24,6 +24,8 @@ export async function repositoryLeaderBench(options: {
   network: Network;
   times: number;
   recover: (cluster: DrillCluster, member: string) => Promise<void>;
+  /** Called as each run ends (a series takes minutes per run). */
+  onRun: (run: RepositoryLeaderRun) => void;
 }): Promise<RepositoryLeaderRun[]> {
   const runs: RepositoryLeaderRun[] = [];
   for (const [variant, extra] of [
@@ -40,6 +42,7 @@ export async function repositoryLeaderBench(options: {
         table: 'bench_partition',
       });
       runs.push({ variant, result });
+      options.onRun({ variant, result });
       if (!result.rejoined) await options.recover(cluster, result.cut);
     }
   }
