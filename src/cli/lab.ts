@@ -30,23 +30,35 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
 
   lab
     .command('up')
-    .description('build the image once (cached), boot the hosts; idempotent, a larger --hosts adds hosts')
+    .description(
+      `build the image once (cached), boot the hosts; idempotent, a larger --hosts adds hosts.
+Name hosts to boot just those: \`pgprov lab up pg7 pg8 pg9 --suite trixie\` adds three Debian 13 hosts
+beside the lab's Debian 12 ones.`,
+    )
+    .argument('[hosts...]', 'these hosts (pg7 pg8 ...) instead of pg1..pg<n>')
     .option('-n, --hosts <n>', 'number of hosts', positiveInt('--hosts'), 3)
-    .option('--suite <suite>', 'Debian suite of the image (bookworm or trixie)', 'bookworm')
+    .option(
+      '--suite <suite>',
+      "Debian suite of the image for the hosts added (bookworm or trixie; default: the lab's, else bookworm)",
+    )
     .option('--rebuild-image', 'build the image again (only while no host runs)')
     .option('--apply <inventory>', 'then run `pgprov apply` with this inventory')
     .option('-t, --tags <tags>', 'with --apply: only these tags', collectList)
     .action(
-      async (flags: {
-        hosts: number;
-        suite: string;
-        rebuildImage?: boolean;
-        apply?: string;
-        tags?: string[];
-      }) => {
+      async (
+        names: string[],
+        flags: {
+          hosts: number;
+          suite?: string;
+          rebuildImage?: boolean;
+          apply?: string;
+          tags?: string[];
+        },
+      ) => {
         const result = await labUp({
           hosts: flags.hosts,
-          suite: flags.suite,
+          ...(names.length ? { names } : {}),
+          ...(flags.suite ? { suite: flags.suite } : {}),
           ...(flags.rebuildImage ? { rebuildImage: true } : {}),
           onProgress: (m) => output.err(`lab: ${m}`),
         });
@@ -82,9 +94,16 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
 
   lab
     .command('down')
-    .description('stop and remove every lab host, the bridge and the apt proxy (the image stays cached)')
-    .action(async () => {
-      const result = await labDown({ onProgress: (m) => output.err(`lab: ${m}`) });
+    .description(
+      `stop and remove every lab host, the bridge and the apt proxy (the image stays cached).
+Name hosts to remove just those (their disks too: \`lab up\` boots them bare again), the rest running on.`,
+    )
+    .argument('[hosts...]', 'only these hosts')
+    .action(async (names: string[]) => {
+      const result = await labDown({
+        ...(names.length ? { hosts: names } : {}),
+        onProgress: (m) => output.err(`lab: ${m}`),
+      });
       output.out(result.message);
     });
 
@@ -99,10 +118,10 @@ Needs root on a Linux machine; the Debian packages it needs are installed on fir
       } else if (!status.up) {
         output.out('the lab is down (start it with: pgprov lab up)');
       } else {
-        output.out(`lab (${status.suite ?? '?'}), apt proxy ${status.proxy.running ? 'running' : 'STOPPED'}`);
+        output.out(`lab, apt proxy ${status.proxy.running ? 'running' : 'STOPPED'}`);
         for (const h of status.hosts) {
           output.out(
-            `  ${h.name.padEnd(6)} ${h.address.padEnd(14)} ${h.running ? `running (pid ${h.pid})` : 'stopped'}${h.running ? (h.sshd ? ', sshd answers' : ', sshd NOT answering') : ''}`,
+            `  ${h.name.padEnd(6)} ${h.address.padEnd(14)} ${h.suite.padEnd(9)} ${h.running ? `running (pid ${h.pid})` : 'stopped'}${h.running ? (h.sshd ? ', sshd answers' : ', sshd NOT answering') : ''}`,
           );
         }
       }

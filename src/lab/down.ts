@@ -1,18 +1,24 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { sh } from '../core/command.js';
-import { labLayout } from './layout.js';
+import { labLayout, type LabLayout } from './layout.js';
 import { run } from './local.js';
 import { stopHost } from './machine.js';
 import { mountsUnder, unmountAll } from './mounts.js';
 import { labNetnsNames, removeBridge, removeHostNetwork } from './network.js';
 import { checkCanRunLab } from './prerequisites.js';
 import { stopProxy } from './proxy.js';
-import { readState, removeState, withLabLock } from './state.js';
+import { writeKnownHosts } from './keys.js';
+import { readState, removeState, stateHosts, withLabLock, writeState } from './state.js';
 import { restoreSysctl } from './sysctl.js';
 import { labHostNamed, type LabHost } from './topology.js';
 
 export interface LabDownOptions {
+  /**
+   * Only these hosts: each stopped and removed with its overlay (a later `up` boots it bare), the rest of the lab
+   * (other hosts, the bridge, the proxy) left running.
+   */
+  hosts?: readonly string[];
   /** How long each host may take to shut down before its processes are killed (default 30 s). */
   timeoutMs?: number;
   home?: string;
@@ -39,6 +45,10 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownResu
   const progress = options.onProgress ?? (() => undefined);
   checkCanRunLab();
   const layout = labLayout(options.home);
+  if (options.hosts) {
+    const hosts = options.hosts.map(labHostNamed);
+    return withLabLock(layout, () => removeHosts(layout, hosts, options, since), { onWait: progress });
+  }
   return withLabLock(layout, async () => {
     const state = await readState(layout);
     const names = new Set(Object.keys(state?.hosts ?? {}));
@@ -105,4 +115,49 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownResu
     progress(message);
     return { stopped, killed, message, seconds: (Date.now() - since) / 1000 };
   });
+}
+
+/** Some hosts out of the lab: stopped, overlays unmounted and deleted, network and known_hosts lines gone. */
+async function removeHosts(
+  layout: LabLayout,
+  hosts: readonly LabHost[],
+  options: LabDownOptions,
+  since: number,
+): Promise<LabDownResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const state = await readState(layout);
+  const outcomes = await Promise.all(
+    hosts.map(async (h) => ({
+      host: h.name,
+      outcome: await stopHost(h, state?.hosts[h.name]?.nspawn, options.timeoutMs),
+    })),
+  );
+  const removed: string[] = [];
+  for (const host of hosts) {
+    const dirs = layout.host(host.name);
+    let had = Boolean(state?.hosts[host.name]);
+    if ((await mountsUnder(dirs.dir)).length) await unmountAll(dirs.dir);
+    if (await removeHostNetwork(host.netns, host.veth)) had = true;
+    if (existsSync(dirs.dir)) {
+      await run(sh`rm -rf --one-file-system ${dirs.dir}`, { step: `remove ${dirs.dir}` });
+      had = true;
+    }
+    if (had) removed.push(host.name);
+    if (state) delete state.hosts[host.name];
+  }
+  if (state) {
+    await writeState(layout, state);
+    await writeKnownHosts(
+      layout,
+      stateHosts(state).map((host) => ({ host, root: layout.host(host.name).root })),
+    );
+  }
+  const stopped = outcomes.filter((o) => o.outcome === 'stopped').map((o) => o.host);
+  const killed = outcomes.filter((o) => o.outcome === 'killed').map((o) => o.host);
+  const message = removed.length
+    ? `removed ${removed.join(', ')} from the lab` +
+      (killed.length ? ` (${killed.join(', ')} killed: no orderly shutdown in time)` : '')
+    : `nothing to do: the lab has no ${hosts.map((h) => h.name).join(', ')}`;
+  progress(message);
+  return { stopped, killed, message, seconds: (Date.now() - since) / 1000 };
 }

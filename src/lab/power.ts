@@ -6,7 +6,7 @@ import { ensureBridge, ensureHostNetwork } from './network.js';
 import { checkCanRunLab } from './prerequisites.js';
 import { isAlive } from './processes.js';
 import { waitForHosts } from './ssh.js';
-import { readState, withLabLock, writeState, type LabState } from './state.js';
+import { hostSuite, readState, withLabLock, writeState, type LabState } from './state.js';
 import { labHostNamed, type LabHost } from './topology.js';
 
 /**
@@ -40,18 +40,28 @@ export async function withHost<T>(
   const host = labHostNamed(name);
   checkCanRunLab();
   const layout = labLayout(options.home);
-  return withLabLock(layout, async () => {
-    const state = await readState(layout);
-    if (!state || !state.hosts[host.name]) {
-      const have = Object.keys(state?.hosts ?? {});
-      throw new UsageError(`lab: ${host.name} is not part of the lab`, {
-        hint: have.length
-          ? `the lab has ${have.join(', ')}; \`pgprov lab up --hosts N\` adds hosts`
-          : 'bring the lab up first: `pgprov lab up`',
-      });
-    }
-    return fn(layout, state, host);
-  });
+  return withLabLock(
+    layout,
+    async () => fn(layout, await labStateWith(layout, host), host),
+    options.onProgress ? { onWait: options.onProgress } : {},
+  );
+}
+
+/**
+ * The lab's state, for a host it must have. Without the lab lock, for commands that change no state and must
+ * not wait behind another lab command (a partition drill's cut and heal): state.json is replaced atomically.
+ */
+export async function labStateWith(layout: LabLayout, host: LabHost): Promise<LabState> {
+  const state = await readState(layout);
+  if (!state || !state.hosts[host.name]) {
+    const have = Object.keys(state?.hosts ?? {});
+    throw new UsageError(`lab: ${host.name} is not part of the lab`, {
+      hint: have.length
+        ? `the lab has ${have.join(', ')}; \`pgprov lab up ${host.name}\` adds it`
+        : 'bring the lab up first: `pgprov lab up`',
+    });
+  }
+  return state;
 }
 
 /**
@@ -66,7 +76,7 @@ export async function labStop(name: string, options: LabPowerOptions = {}): Prom
       return done(host, false, `nothing to do: ${host.name} is already stopped`, since, options);
     }
     const outcome = await stopHost(host, record, options.hard ? 0 : options.timeoutMs);
-    state.hosts[host.name] = {};
+    state.hosts[host.name] = { suite: hostSuite(state, host.name) };
     await writeState(layout, state);
     const how = options.hard
       ? 'powered off hard (every process killed at once)'
@@ -86,8 +96,8 @@ export async function labStart(name: string, options: LabPowerOptions = {}): Pro
     }
     await ensureBridge();
     await ensureHostNetwork(host);
-    await mountHostRoot(layout, host, state.suite);
-    state.hosts[host.name] = { nspawn: await bootHost(layout, host) };
+    await mountHostRoot(layout, host, hostSuite(state, host.name));
+    state.hosts[host.name] = { suite: hostSuite(state, host.name), nspawn: await bootHost(layout, host) };
     await writeState(layout, state);
     await waitForHosts(layout, state, [host], options.timeoutMs);
     return done(host, true, `${host.name} booted`, since, options);

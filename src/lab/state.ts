@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../core/errors.js';
 import type { LabLayout } from './layout.js';
 import { isAlive, recordOf, type ProcessRecord } from './processes.js';
@@ -14,10 +15,13 @@ import { labHostNamed, type LabHost } from './topology.js';
 export interface HostState {
   /** The systemd-nspawn process supervising the host, while it runs. */
   nspawn?: ProcessRecord;
+  /** The Debian suite of the image under the host's overlay (absent in older states: the lab's suite). */
+  suite?: string;
 }
 
 export interface LabState {
   version: 1;
+  /** The suite of the lab's first hosts: the default for hosts added without one. */
   suite: string;
   /** Every host the lab has (running or stopped), by name. */
   hosts: Record<string, HostState>;
@@ -32,6 +36,11 @@ export function stateHosts(state: LabState): LabHost[] {
   return Object.keys(state.hosts)
     .map(labHostNamed)
     .sort((a, b) => a.index - b.index);
+}
+
+/** The Debian suite a host of the lab runs. */
+export function hostSuite(state: LabState, name: string): string {
+  return state.hosts[name]?.suite ?? state.suite;
 }
 
 export function emptyState(suite: string): LabState {
@@ -68,33 +77,51 @@ export async function removeState(layout: LabLayout): Promise<void> {
   await rm(layout.state, { force: true });
 }
 
+/** How long a lab command waits for another one (booting hosts, building an image) before giving up. */
+export const LAB_LOCK_WAIT_MS = 20 * 60_000;
+
 /**
- * Runs `fn` holding the lab lock (a file with the holder's PID and start time). A lock left by a process that
- * has ended is taken over; a live holder is an error naming it.
+ * Runs `fn` holding the lab lock (a file with the holder's PID and start time). A live holder is waited for
+ * (`onWait` is told once), up to `waitMs`; a lock left by a process that has ended is taken over.
  */
-export async function withLabLock<T>(layout: LabLayout, fn: () => Promise<T>): Promise<T> {
+export async function withLabLock<T>(
+  layout: LabLayout,
+  fn: () => Promise<T>,
+  options: { waitMs?: number; onWait?: (message: string) => void } = {},
+): Promise<T> {
   await mkdir(dirname(layout.lock), { recursive: true });
   const me = recordOf(process.pid);
-  for (let attempt = 0; ; attempt++) {
+  const since = Date.now();
+  let told = false;
+  for (;;) {
     try {
       const handle = await open(layout.lock, 'wx');
       await handle.writeFile(JSON.stringify(me));
       await handle.close();
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(layout, error);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(layout, error);
       let holder: ProcessRecord | undefined;
       try {
         holder = JSON.parse(await readFile(layout.lock, 'utf8')) as ProcessRecord;
       } catch {
-        holder = undefined;
+        // Being written (or left empty by a crash): look again before calling it stale.
+        await sleep(200);
+        holder = JSON.parse(await readFile(layout.lock, 'utf8').catch(() => 'null')) as
+          ProcessRecord | undefined;
       }
-      if (isAlive(holder)) {
-        throw new EnvironmentError(`lab: another pgprov lab command (PID ${holder.pid}) is running`, {
+      if (!isAlive(holder)) {
+        await rm(layout.lock, { force: true });
+        continue;
+      }
+      if (Date.now() - since > (options.waitMs ?? LAB_LOCK_WAIT_MS)) {
+        throw new EnvironmentError(`lab: another pgprov lab command (PID ${holder.pid}) is still running`, {
           hint: 'wait for it to finish, then try again',
         });
       }
-      await rm(layout.lock, { force: true });
+      if (!told) options.onWait?.(`waiting for another pgprov lab command (PID ${holder.pid}) to finish`);
+      told = true;
+      await sleep(250);
     }
   }
   try {

@@ -1,11 +1,13 @@
 import { labLayout } from './layout.js';
 import { isAlive } from './processes.js';
 import { sshAnswers } from './ssh.js';
-import { readState, stateHosts } from './state.js';
+import { hostSuite, readState, stateHosts } from './state.js';
 
 export interface LabHostStatus {
   name: string;
   address: string;
+  /** The Debian suite the host was made from. */
+  suite: string;
   running: boolean;
   /** PID of the host's systemd-nspawn process, while it runs. */
   pid?: number;
@@ -16,6 +18,7 @@ export interface LabHostStatus {
 export interface LabStatus {
   /** False when there is no lab (never brought up, or taken down). */
   up: boolean;
+  /** The suite of the lab's first hosts (each host says its own). */
   suite?: string;
   hosts: LabHostStatus[];
   proxy: { running: boolean; pid?: number };
@@ -36,6 +39,7 @@ export async function labStatus(options: LabStatusOptions = {}): Promise<LabStat
       return {
         name: host.name,
         address: host.address,
+        suite: hostSuite(state, host.name),
         running,
         ...(running ? { pid: record.pid } : {}),
         sshd: running && (await sshAnswers(host.address, 1_000)),

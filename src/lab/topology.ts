@@ -3,7 +3,8 @@ import { UsageError } from '../core/errors.js';
 /**
  * The lab's network plan, as pure data. Tests and inventory/lab.yaml rely on these names and addresses, so they
  * are fixed: pg1..pgN on 10.231.0.0/24, pg1 = .11, the bridge (this machine) = .1. Addresses .2-.10 and .100 and
- * above stay free: .10 is reserved for a future virtual IP.
+ * above are never a host's: the inventories' virtual IPs are .10 (lab.yaml), .9 (lab-standby.yaml) and .8
+ * (lab-trixie.yaml).
  */
 
 export const LAB_SUBNET = '10.231.0.0/24';
