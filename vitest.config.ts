@@ -3,38 +3,11 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-
-/**
- * The e2e files share one lab, so their order is part of the suite: the files that start from bare hosts come
- * first, then those that build on the deployed stack (each still makes sure of what it needs, so any file runs
- * alone too). Without this, vitest orders files by size or past durations, which differ between machines.
- */
-const E2E_ORDER = [
-  'lab',
-  'etcd',
-  'faults',
-  'stack',
-  'pgbouncer',
-  'monitoring',
-  'operate',
-  'scale',
-  'rollout',
-  'failover',
-  'partition',
-  'safety',
-  'vagrantfile',
-  // A second cluster (pg5, pg6) following the lab's, promoted at the end: after the files that judge the lab.
-  'standby',
-  // Replaces the Debian 12 lab with Debian 13 hosts: last.
-  'trixie',
-];
+import { rankOf } from './test/support/order.js';
 
 class LabOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (f: TestSpecification): number => {
-      const i = E2E_ORDER.indexOf(basename(f.moduleId, '.test.ts'));
-      return i < 0 ? E2E_ORDER.length : i;
-    };
+    const rank = (f: TestSpecification): number => rankOf(basename(f.moduleId, '.test.ts'));
     const names = files.map((f) => basename(f.moduleId, '.test.ts'));
     if (names.includes('trixie') && names.length > 1) buildAhead('trixie');
     return [...files].sort((a, b) => rank(a) - rank(b) || a.moduleId.localeCompare(b.moduleId));
@@ -42,8 +15,8 @@ class LabOrder extends BaseSequencer {
 }
 
 /**
- * The last file boots Debian 13 hosts; on a machine without that image, building it (debootstrap, minutes) while
- * the Debian 12 files run takes it off the suite's length. `pgprov lab image` takes the image's build lock, so
+ * trixie.test.ts boots Debian 13 hosts; on a machine without that image, building it (debootstrap, minutes) while
+ * the unit files and lab.test.ts run takes it off the suite's length. `pgprov lab image` takes the image's build lock, so
  * the file's own `lab up` waits for this build instead of starting another. Its output: LAB_HOME/images/.
  */
 const buildingAhead = new Set<string>();
@@ -65,8 +38,8 @@ function buildAhead(suite: string): void {
   });
 }
 
-// Two projects: `unit` is pure (no SSH, no lab) and fast; `e2e` drives real hosts in the nspawn lab and
-// runs its files one after another because they share the lab.
+// Two projects, one after the other: `unit` is pure (no SSH, no lab) and fast; `e2e` drives real hosts in the
+// nspawn lab, in two lanes side by side (test/support/order.ts): each file takes its lane in the setup file.
 export default defineConfig({
   test: {
     sequence: { sequencer: LabOrder },
@@ -76,7 +49,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          fileParallelism: false,
+          setupFiles: ['test/support/lanes.ts'],
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 600_000,
           hookTimeout: 900_000,
         },

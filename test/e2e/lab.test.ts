@@ -222,6 +222,32 @@ describe('the local lab', () => {
     status = await labStatus();
   });
 
+  it('removes one host alone and boots it bare again: a new host key, the others untouched', async () => {
+    const pg1Boot = (await ssh('pg1', 'cat /proc/sys/kernel/random/boot_id')).trim();
+    await ssh('pg3', 'sudo touch /etc/pgprov-was-here');
+    const keyBefore = readFileSync(layout.knownHosts, 'utf8');
+    const pg3Key = keyBefore.split('\n').find((l) => l.includes('10.231.0.13'));
+
+    const removed = await labDown({ hosts: ['pg3'], onProgress: log });
+    expect(removed.message).toBe('removed pg3 from the lab');
+    const without = await labStatus();
+    expect(without.hosts.map((h) => h.name)).toEqual(['pg1', 'pg2']);
+    expect(without.proxy.running).toBe(true);
+    expect(existsSync(layout.host('pg3').dir)).toBe(false);
+    expect(await local('ip', ['netns', 'list'])).not.toMatch(/pgprov-pg3\b/);
+    expect(readFileSync(layout.knownHosts, 'utf8')).not.toContain('10.231.0.13');
+    expect((await labDown({ hosts: ['pg3'] })).message).toBe('nothing to do: the lab has no pg3');
+
+    const again = await labUp({ names: ['pg3'], onProgress: log });
+    expect(again.started).toEqual(['pg3']);
+    expect(again.alreadyRunning).toEqual(['pg1', 'pg2']);
+    expect((await sshFails('pg3', 'test -e /etc/pgprov-was-here')).code).toBe(1);
+    const keyAfter = readFileSync(layout.knownHosts, 'utf8');
+    expect(keyAfter.split('\n').find((l) => l.includes('10.231.0.13'))).not.toBe(pg3Key);
+    expect((await ssh('pg1', 'cat /proc/sys/kernel/random/boot_id')).trim()).toBe(pg1Boot);
+    status = await labStatus();
+  });
+
   it('takes everything down and leaves nothing behind', async () => {
     const pids = [...status.hosts.map((h) => h.pid!), status.proxy.pid!];
     const down = await labDown({ onProgress: log });

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
-import { labStop } from '../../src/lab/index.js';
+import { labDown, labStop } from '../../src/lab/index.js';
 import { Session } from '../../src/operate/session.js';
 import { readPromotions } from '../../src/standby/promotion.js';
 import { runCli } from '../support/cli.js';
@@ -11,7 +11,7 @@ import { apply, ensureLab, ensureStack, LAB_INVENTORY, onHost, ROOT, totalChange
 
 /**
  * A second site: inventory/lab-standby.yaml (pg5, pg6, its own etcd, HAProxy and VIP 10.231.0.9) follows the lab's
- * cluster. pg5 and pg6 must be bare when the file starts (a fresh lab; `pgprov lab down` before running it again).
+ * cluster. pg5 and pg6 are made afresh when the file starts.
  */
 const STANDBY = join(ROOT, 'inventory', 'lab-standby.yaml');
 const STATE = join(ROOT, 'inventory', '.pgprov', 'lab');
@@ -70,7 +70,9 @@ const rowsOn = async (host: string, tag: string) =>
 describe('a standby cluster in a second site: follows the primary, shows its lag, is promoted', () => {
   beforeAll(async () => {
     await ensureStack();
-    await ensureLab(6);
+    // A standby starts from bare hosts: pg5 and pg6 made afresh, so the file also runs again on its own.
+    await labDown({ hosts: ['pg5', 'pg6'] });
+    await ensureLab(['pg5', 'pg6']);
     await labStop('pg4').catch(() => undefined); // the scaling example's host: not needed here
     const run = await apply({ inventoryFile: STANDBY });
     if (run.failed)

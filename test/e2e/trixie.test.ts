@@ -1,53 +1,63 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
 import { DrillCluster } from '../../src/drill/lab.js';
 import { partitionDrill } from '../../src/drill/partition.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { labDown, labHeal, labNetwork } from '../../src/lab/index.js';
+import { labDown, labHeal, labNetwork, labStatus } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { connectVip, syncReady, waitFor } from '../support/cluster.js';
-import { apply, changedTasks, freshLab, LAB_INVENTORY, LAB_SUITE, onHost } from '../support/lab.js';
+import { apply, changedTasks, ensureLab, onHost, ROOT, useInventory } from '../support/lab.js';
 
 // Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
-const HOSTS = ['pg1', 'pg2', 'pg3'];
+const HOSTS = ['pg7', 'pg8', 'pg9'];
+const TRIXIE = join(ROOT, 'inventory', 'lab-trixie.yaml');
+useInventory(TRIXIE);
 
 const failures = (run: Awaited<ReturnType<typeof apply>>) =>
   run.events.flatMap((e) => (e.type === 'host-failed' ? [{ host: e.host, message: e.error.message }] : []));
 
 /**
- * Debian 13 as a second platform: the same inventory on trixie hosts, with the versions the roles choose from
- * each host's release (PostgreSQL 17, Patroni 4.0, etcd 3.5). Patroni 4 updates the leader key in a transaction
- * that compares its value, so the leader partition that can lose the cluster on Debian 12 (Patroni 3.0.2, see
- * partition.test.ts) is tested here. Runs last: it replaces the Debian 12 lab the other files share (unless the
- * whole suite runs on trixie, PGPROV_LAB_SUITE=trixie).
+ * Debian 13 as a second platform: the lab's cluster on trixie hosts (inventory/lab-trixie.yaml: pg7..pg9, the
+ * same groups as lab.yaml), with the versions the roles choose from each host's release (PostgreSQL 17, Patroni
+ * 4.0, etcd 3.5). Patroni 4 updates the leader key in a transaction that compares its value, so the leader
+ * partition that can lose the cluster on Debian 12 (Patroni 3.0.2, see partition.test.ts) is tested here. Its
+ * own lane (test/support/order.ts): it runs beside the Debian 12 files, on hosts of its own in the same lab.
  */
 describe('Debian 13 hosts: deploy, idempotence, the release read from each host, a leader partition', () => {
   let recordFile = '';
 
   beforeAll(async () => {
-    if (LAB_SUITE !== 'trixie') await freshLab(3, 'trixie');
-    recordFile = join((await loadInventory(LAB_INVENTORY)).stateDir, 'platforms.json');
+    await labDown({ hosts: HOSTS });
+    await ensureLab(HOSTS, 'trixie');
+    recordFile = join((await loadInventory(TRIXIE)).stateDir, 'platforms.json');
+    await rm(recordFile, { force: true });
   });
 
   afterAll(async () => {
     for (const h of HOSTS) await labHeal(h).catch(() => undefined);
-    if (LAB_SUITE !== 'trixie') await labDown();
+    await labDown({ hosts: HOSTS });
   });
 
   it("deploys the whole stack with Debian 13's versions, read from each host's release", async () => {
+    // One lab, two releases: these hosts run Debian 13 whatever the others run.
+    const lab = await labStatus();
+    expect(lab.hosts.filter((h) => HOSTS.includes(h.name)).map((h) => h.suite)).toEqual([
+      'trixie',
+      'trixie',
+      'trixie',
+    ]);
     const run = await apply({ extraVars: SYNC });
     expect(failures(run)).toEqual([]);
-    // Other hosts another inventory of this state folder recorded (scale.test.ts's pg4) stay as they were.
-    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toMatchObject({
-      pg1: 'trixie',
-      pg2: 'trixie',
-      pg3: 'trixie',
+    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toEqual({
+      pg7: 'trixie',
+      pg8: 'trixie',
+      pg9: 'trixie',
     });
     const versions = await onHost(
-      'pg1',
+      'pg7',
       'patroni --version; etcd --version | head -n1; /usr/lib/postgresql/17/bin/postgres --version',
     );
     expect(versions).toMatch(/^patroni 4\.\d+\.\d+$/m);
@@ -63,11 +73,11 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
       await client.end();
     }
     // status judges Patroni 4's REST answers as it does 3.0's: healthy once a backup exists.
-    const backup = await runCli('backup', LAB_INVENTORY, '--type', 'full');
+    const backup = await runCli('backup', TRIXIE, '--type', 'full');
     expect(backup.code, backup.stderr).toBe(0);
     const status = await waitFor(
       'status: healthy',
-      async () => runCli('status', LAB_INVENTORY, '--json', '-e', 'patroni_durability=sync'),
+      async () => runCli('status', TRIXIE, '--json', '-e', 'patroni_durability=sync'),
       (r) => r.code === 0,
       120_000,
     );
@@ -83,16 +93,16 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
 
   it('plans for the release a host runs, not the one recorded (a host reinstalled since)', async () => {
     const recorded = JSON.parse(await readFile(recordFile, 'utf8')) as Record<string, string>;
-    await writeFile(recordFile, JSON.stringify({ ...recorded, pg2: 'bookworm' }));
+    await writeFile(recordFile, JSON.stringify({ ...recorded, pg8: 'bookworm' }));
     const run = await apply({ extraVars: SYNC });
     expect(run.failed).toBe(false);
     expect(changedTasks(run)).toEqual([]);
-    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toMatchObject({ pg2: 'trixie' });
+    expect(JSON.parse(await readFile(recordFile, 'utf8'))).toMatchObject({ pg8: 'trixie' });
   });
 
   it('the leader partitioned for 60 s (synchronous): a new leader, 0 lost, the old one streams on its timeline', async () => {
     await syncReady();
-    const cluster = new DrillCluster(await loadInventory(LAB_INVENTORY));
+    const cluster = new DrillCluster(await loadInventory(TRIXIE));
     const r = await partitionDrill(cluster, labNetwork, {
       target: 'leader',
       forMs: 60_000,

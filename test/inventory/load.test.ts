@@ -114,12 +114,15 @@ describe('loadInventory', () => {
     ]);
   });
 
-  it.each(['lab.yaml', 'vagrant.yaml', 'production.example.yaml'])('inventory/%s is valid', async (name) => {
-    const inventory = await loadInventory(join(REPO, 'inventory', name));
-    expect(inventory.groups.etcd_cluster).toHaveLength(3);
-    expect(inventory.groups.postgres_cluster).toHaveLength(3);
-    expect(inventory.groups.pgbackrest).toHaveLength(1);
-  });
+  it.each(['lab.yaml', 'lab-trixie.yaml', 'vagrant.yaml', 'production.example.yaml'])(
+    'inventory/%s is valid',
+    async (name) => {
+      const inventory = await loadInventory(join(REPO, 'inventory', name));
+      expect(inventory.groups.etcd_cluster).toHaveLength(3);
+      expect(inventory.groups.postgres_cluster).toHaveLength(3);
+      expect(inventory.groups.pgbackrest).toHaveLength(1);
+    },
+  );
 
   it('inventory/lab.yaml describes the built-in lab', async () => {
     const inventory = await loadInventory(join(REPO, 'inventory', 'lab.yaml'));

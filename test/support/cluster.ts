@@ -3,12 +3,15 @@ import { until } from '../../src/core/until.js';
 import { DrillCluster, type ListedMember } from '../../src/drill/lab.js';
 import { lostWrites, startWriter, type Write, type Writer } from '../../src/drill/writer.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { LAB_INVENTORY } from './lab.js';
+import { currentInventory } from './lab.js';
 
 let cluster: Promise<DrillCluster> | undefined;
-/** The lab cluster as drills see it (connections through the VIP, commands on hosts), loaded once per file. */
+/**
+ * The cluster of the file's inventory (support/lab.ts `useInventory`) as drills see it: connections through its
+ * VIP, commands on its hosts. Loaded once per file.
+ */
 const lab = (): Promise<DrillCluster> =>
-  (cluster ??= loadInventory(LAB_INVENTORY).then((inventory) => new DrillCluster(inventory)));
+  (cluster ??= loadInventory(currentInventory()).then((inventory) => new DrillCluster(inventory)));
 
 /** Connects as the application (or admin) role to the lab's virtual IP, verifying the server certificate. */
 export async function connectVip(
@@ -21,9 +24,10 @@ export async function connectVip(
 
 export type Member = ListedMember & { 'Lag in MB'?: number };
 
-/** `patronictl list` as data, read on a lab host. */
-export async function patroniMembers(host = 'pg1'): Promise<Member[]> {
-  return (await lab()).members(host);
+/** `patronictl list` as data, read on a lab host (default: the inventory's first database host). */
+export async function patroniMembers(host?: string): Promise<Member[]> {
+  const cluster = await lab();
+  return cluster.members(host ?? cluster.inventory.groups.postgres_cluster?.[0] ?? 'pg1');
 }
 
 /** Waits until a condition holds, polling once a second; throws with the last value seen. */

@@ -15,17 +15,31 @@ export const LAB_INVENTORY = join(ROOT, 'inventory', 'lab.yaml');
  */
 export const LAB_SUITE = process.env.PGPROV_LAB_SUITE ?? 'bookworm';
 
-/** Bare hosts: the lab taken down and brought up again (new overlays, nothing installed). */
-export async function freshLab(hosts = 3, suite = LAB_SUITE): Promise<void> {
-  await labDown();
-  await labUp({ hosts, suite });
+/** The main lane's hosts (test/support/order.ts): the lab's cluster, the scaling example's pg4, the standby's. */
+const MAIN_HOSTS = ['pg1', 'pg2', 'pg3', 'pg4', 'pg5', 'pg6'];
+const first = (n: number): string[] => Array.from({ length: n }, (_, i) => `pg${i + 1}`);
+
+/**
+ * The inventory the helpers below act on (apply, onHost, the drill cluster): inventory/lab.yaml unless a file
+ * says otherwise (each test file runs in its own module instance).
+ */
+let current = LAB_INVENTORY;
+export const useInventory = (file: string): void => void (current = file);
+export const currentInventory = (): string => current;
+
+/** Bare hosts pg1..pg<hosts>: the main lane's hosts removed and booted again (new overlays, nothing installed). */
+export async function freshLab(hosts = 3): Promise<void> {
+  await labDown({ hosts: MAIN_HOSTS });
+  await labUp({ names: first(hosts), suite: LAB_SUITE });
 }
 
-/** The lab as it is, with at least this many hosts; a lab of another release is replaced by bare hosts. */
-export async function ensureLab(hosts: number): Promise<void> {
+/** These hosts as they are, booted when not; a host of another release is replaced by a bare one. */
+export async function ensureLab(hosts: number | string[], suite = LAB_SUITE): Promise<void> {
+  const names = typeof hosts === 'number' ? first(hosts) : hosts;
   const lab = await labStatus();
-  if (lab.up && lab.hosts.length > 0 && lab.suite !== LAB_SUITE) await labDown();
-  await labUp({ hosts, suite: LAB_SUITE });
+  const other = lab.hosts.filter((h) => names.includes(h.name) && h.suite !== suite).map((h) => h.name);
+  if (other.length) await labDown({ hosts: other });
+  await labUp({ names, suite });
 }
 
 /** PostgreSQL's data directory and binaries on a lab host, as the roles resolve them for its release. */
@@ -66,7 +80,7 @@ export type Apply = ApplyResult & { events: RunEvent[] };
 export async function apply(options: Partial<ApplyRequest> = {}): Promise<Apply> {
   const { sink, events } = collectEvents();
   const result = await runApply({
-    inventoryFile: LAB_INVENTORY,
+    inventoryFile: current,
     check: false,
     diff: false,
     sink,
@@ -84,7 +98,7 @@ export const totalChanged = (run: Apply): number =>
   Object.values(run.recap).reduce((n, r) => n + r.changed, 0);
 
 /** Runs a shell script on a lab host through pgprov's own transport, returning stdout. */
-export async function onHost(host: string, script: string, inventoryFile = LAB_INVENTORY): Promise<string> {
+export async function onHost(host: string, script: string, inventoryFile = current): Promise<string> {
   return runOnHost(await loadInventory(inventoryFile), host, script);
 }
 
