@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { labHeal, labPartition } from '../../src/lab/index.js';
+import { waitFor } from '../support/cluster.js';
 import { apply, changedTasks, freshLab, onHost, totalChanged } from '../support/lab.js';
 
 /** These tests are about the engine and etcd: they run the certificates and etcd phases only. */
@@ -118,5 +120,39 @@ describe('etcd on the lab, from bare hosts', () => {
     }
     expect((await clusterHealth('pg3')).every((h) => h.health)).toBe(true);
     expect(totalChanged(await applyEtcd({ extraVars: { etcd_election_timeout_ms: 1500 } }))).toBe(0);
+  });
+
+  it('a stopping leader hands the leadership to a member that answers, not to one just cut off', async () => {
+    const hosts = ['pg1', 'pg2', 'pg3'];
+    const leads = async (h: string) => {
+      const [s] = JSON.parse(await onHost(h, `${ETCDCTL} endpoint status -w json`)) as {
+        Status: { header: { member_id: number }; leader: number };
+      }[];
+      return s?.Status.leader === s?.Status.header.member_id;
+    };
+    const flags = await Promise.all(hosts.map(leads));
+    const leader = hosts[flags.indexOf(true)]!;
+    const [cut, heir] = hosts.filter((h) => h !== leader) as [string, string];
+    const since = (await onHost(leader, 'date +%s')).trim();
+    // etcd itself hands over to the peer connected longest: the one cut off a moment ago, which hung its stop
+    // (and left the cluster leaderless) until systemd killed it.
+    await labPartition(cut);
+    try {
+      await onHost(leader, 'sudo systemctl restart etcd');
+      const said = await onHost(
+        leader,
+        `sudo journalctl -u etcd -o cat --no-pager --since @${since} | grep '^pgprov:' || true`,
+      );
+      expect(said).toContain(`pgprov: handed the etcd leadership to ${heir} before stopping`);
+      expect(await leads(heir)).toBe(true);
+    } finally {
+      await labHeal(cut);
+    }
+    await waitFor(
+      'every etcd member healthy again',
+      () => clusterHealth(heir),
+      (h) => h.length === 3 && h.every((x) => x.health),
+      60_000,
+    );
   });
 });
