@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectVip, patroniMembers, waitFor } from '../support/cluster.js';
-import { apply, changedTasks, CREATED_BY, freshLab, onHost } from '../support/lab.js';
+import { apply, changedTasks, CREATED_BY, freshLab, onHost, slowestTasks } from '../support/lab.js';
 
 describe('the whole HA stack on the lab, from bare hosts', () => {
   beforeAll(async () => {
@@ -9,6 +9,7 @@ describe('the whole HA stack on the lab, from bare hosts', () => {
 
   it('one apply deploys etcd, Patroni + PostgreSQL, HAProxy and keepalived', async () => {
     const run = await apply();
+    console.log(`first apply, slowest tasks:\n${slowestTasks(run).join('\n')}`);
     // Failures first, with their messages, so a red run says what broke.
     expect(run.events.filter((e) => e.type === 'host-failed')).toEqual([]);
     // Services started by this run are not reloaded right after by the handlers their files notified.

@@ -8,7 +8,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { labDown, labHeal, labNetwork, labStatus } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { connectVip, syncReady, waitFor } from '../support/cluster.js';
-import { apply, changedTasks, ensureLab, onHost, ROOT, useInventory } from '../support/lab.js';
+import { apply, changedTasks, ensureLab, onHost, ROOT, slowestTasks, useInventory } from '../support/lab.js';
 
 // Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
@@ -50,6 +50,7 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
       'trixie',
     ]);
     const run = await apply({ extraVars: SYNC });
+    console.log(`first apply (Debian 13), slowest tasks:\n${slowestTasks(run).join('\n')}`);
     expect(failures(run)).toEqual([]);
     expect(JSON.parse(await readFile(recordFile, 'utf8'))).toEqual({
       pg7: 'trixie',

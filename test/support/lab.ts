@@ -94,6 +94,14 @@ export const changedTasks = (run: Apply, host?: string): string[] =>
     .filter((e) => e.type === 'task-result' && e.status === 'changed' && (!host || e.host === host))
     .map((e) => (e.type === 'task-result' ? `${e.host}: ${e.task}` : ''));
 
+/** The run's slowest tasks, one line each (`12.3 s  pg1: Install etcd`), for a test to print where time went. */
+export const slowestTasks = (run: Apply, count = 8): string[] =>
+  run.events
+    .flatMap((e) => (e.type === 'task-result' && e.durationMs !== undefined ? [e] : []))
+    .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+    .slice(0, count)
+    .map((e) => `${((e.durationMs ?? 0) / 1000).toFixed(1).padStart(6)} s  ${e.host}: ${e.task}`);
+
 export const totalChanged = (run: Apply): number =>
   Object.values(run.recap).reduce((n, r) => n + r.changed, 0);
 
