@@ -1,8 +1,9 @@
 /**
  * What co-locating the pgBackRest repository with a database host costs a failover: the leader cut off while it
  * is also the repository host, with the replicas fetching WAL from that repository (restore_command, the
- * default) and without (restore_command empty). In the lab the repository host is pg3; the partition series
- * wrote back later after cuts of pg3 than of the other hosts, and this tells whether the repository is why.
+ * default), without (restore_command empty), and with PostgreSQL retrying its WAL sources every second. In the
+ * lab the repository host is pg3; the partition series wrote back later after cuts of pg3 than of the other
+ * hosts, and this tells whether the repository is why.
  */
 import { DrillCluster } from '../drill/lab.js';
 import { type Network, partitionDrill, type PartitionResult } from '../drill/partition.js';
@@ -31,6 +32,12 @@ export async function repositoryLeaderBench(options: {
   for (const [variant, extra] of [
     ['replicas fetch WAL from the repository', {}],
     ['no restore_command', { postgresql_restore_command: '' }],
+    // PostgreSQL waits this long between two rounds of archive, pg_wal and streaming when WAL does not come:
+    // with the repository unreachable, each round also waits for restore_command to give up.
+    [
+      'with restore_command, wal_retrieve_retry_interval 1s',
+      { postgresql_parameters: { wal_retrieve_retry_interval: '1s' } },
+    ],
   ] as const) {
     const extraVars = { ...options.profile, ...extra };
     await timedApply(options.inventoryFile, { extraVars });
