@@ -34,7 +34,10 @@ describe('loading roles', () => {
       'exporters',
       'prometheus',
     ]);
-    expect(project.roles.get('etcd')?.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'restart etcd']);
+    expect(project.roles.get('etcd')?.handlers.map((h) => h.name)).toEqual([
+      'reload systemd units',
+      'restart etcd',
+    ]);
   });
 
   it('reports every problem at once with file, line and what to do', async () => {
