@@ -37,12 +37,12 @@ async function sql(inventory: string, user: 'admin' | 'app', text: string): Prom
   }
 }
 
-/** WAL segments pg5's PostgreSQL says it restored from the archive (its log). */
-const restoredSegments = async () =>
+/** WAL segments a member's PostgreSQL says it restored from the archive (its log). */
+const restoredSegments = async (host: string) =>
   Number(
     (
       await onHost(
-        'pg5',
+        host,
         `sudo cat /var/log/postgresql/*.log | grep -c 'restored log file .* from archive' || true`,
         STANDBY,
       )
@@ -68,6 +68,10 @@ const rowsOn = async (host: string, tag: string) =>
   );
 
 describe('a standby cluster in a second site: follows the primary, shows its lag, is promoted', () => {
+  // Whichever member took the initialize key first leads the standby cluster: pg5 or pg6.
+  let leader = '';
+  let replica = '';
+
   beforeAll(async () => {
     await ensureStack();
     // A standby starts from bare hosts: pg5 and pg6 made afresh, so the file also runs again on its own.
@@ -82,6 +86,14 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
     // The standby recorded itself in the primary's state folder: the primary's repository host lets it read WAL.
     const primary = await apply({ tags: ['pgbackrest'] });
     expect(changedTasks(primary)).toContain('pg3: pgBackRest configuration');
+    const { a } = await waitFor(
+      'a standby leader',
+      () => status(STANDBY),
+      (s) => s.a.members.some((m) => m.role === 'standby leader'),
+      60_000,
+    );
+    leader = a.members.find((m) => m.role === 'standby leader')?.member ?? '';
+    replica = leader === 'pg5' ? 'pg6' : 'pg5';
     await sql(
       LAB_INVENTORY,
       'admin',
@@ -122,10 +134,12 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
     expect(code).toBe(0);
     expect(a.standby).toMatchObject({ upstream: '10.231.0.10:5002', receiver: 'streaming' });
     expect(a.standby?.behindBytes).toBeLessThan(1048576);
-    expect(a.members.map((m) => [m.member, m.role, m.receiver])).toEqual([
-      ['pg5', 'standby leader', '-'],
-      ['pg6', 'replica', 'streaming'],
-    ]);
+    expect(a.members.map((m) => [m.member, m.role, m.receiver]).sort()).toEqual(
+      [
+        [leader, 'standby leader', '-'],
+        [replica, 'replica', 'streaming'],
+      ].sort(),
+    );
     const text = await runCli('status', STANDBY);
     expect(text.stdout).toContain('standby of    10.231.0.10:5002:');
   });
@@ -137,7 +151,7 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
   it("streaming broken, the standby leader reads the primary's WAL from its pgBackRest repository", async () => {
     // The standby leader streams from a port where nothing listens: the link to the primary's HAProxy is down.
     await onHost(
-      'pg5',
+      leader,
       'sudo patronictl -c /etc/patroni/config.yml edit-config --force --quiet --set standby_cluster.port=5999',
       STANDBY,
     );
@@ -147,7 +161,7 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
       (r) => r !== 'streaming',
       60_000,
     );
-    const restoredBefore = await restoredSegments();
+    const restoredBefore = await restoredSegments(leader);
     const tag = `w${Date.now()}`;
     await sql(
       LAB_INVENTORY,
@@ -162,20 +176,20 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
       );
     const started = Date.now();
     await waitFor(
-      '50 rows on pg5 from the repository',
-      () => rowsOn('pg5', tag),
+      `50 rows on ${leader} from the repository`,
+      () => rowsOn(leader, tag),
       (n) => n === 50,
       90_000,
     );
     console.log(
-      `standby: rows reached pg5 through the primary's repository ${((Date.now() - started) / 1000).toFixed(1)} s after the switch`,
+      `standby: rows reached ${leader} through the primary's repository ${((Date.now() - started) / 1000).toFixed(1)} s after the switch`,
     );
     expect((await status(STANDBY)).a.standby?.receiver).not.toBe('streaming');
     // PostgreSQL's own word for a segment restore_command brought.
-    expect(await restoredSegments()).toBeGreaterThan(restoredBefore);
+    expect(await restoredSegments(leader)).toBeGreaterThan(restoredBefore);
     // apply puts the standby's settings back (the DCS's port is the inventory's), and it streams again.
     const restored = await apply({ inventoryFile: STANDBY, tags: ['patroni'] });
-    expect(changedTasks(restored)).toContain('pg5: Cluster-wide settings in etcd follow the inventory');
+    expect(changedTasks(restored)).toContain(`${leader}: Cluster-wide settings in etcd follow the inventory`);
     await waitFor(
       'the standby leader to stream again',
       async () => (await status(STANDBY)).a.standby?.receiver,
@@ -195,16 +209,16 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
 
   it('promoted, it takes writes through its own VIP; the primary says a standby of it takes writes', async () => {
     const done = await runCli('promote', STANDBY, '--yes');
-    expect(done.stderr + done.stdout).toContain('pgprov-lab-dr takes writes: pg5 leads');
+    expect(done.stderr + done.stdout).toContain(`pgprov-lab-dr takes writes: ${leader} leads`);
     expect(done.code).toBe(0);
     const tag = `p${Date.now()}`;
     await sql(STANDBY, 'app', `INSERT INTO standby_check (tag) VALUES ('${tag}')`);
-    expect(await rowsOn('pg5', tag)).toBe(1);
+    expect(await rowsOn(leader, tag)).toBe(1);
     const standby = await status(STANDBY);
     expect(standby.a.standby).toBeUndefined();
-    expect(standby.a.members.find((m) => m.member === 'pg5')?.role).toBe('leader');
+    expect(standby.a.members.find((m) => m.member === leader)?.role).toBe('leader');
     await waitFor(
-      'pg6 streaming from pg5',
+      `${replica} streaming from ${leader}`,
       () => status(STANDBY),
       (s) => s.code === 0,
       60_000,
