@@ -1,9 +1,9 @@
 /**
  * What co-locating the pgBackRest repository with a database host costs a failover: the leader cut off while it
- * is also the repository host, with the replicas fetching WAL from that repository (restore_command, the
- * default), without (restore_command empty), and with PostgreSQL retrying its WAL sources every second. In the
- * lab the repository host is pg3; the partition series wrote back later after cuts of pg3 than of the other
- * hosts, and this tells whether the repository is why.
+ * is also the repository host, with the replicas fetching WAL from that repository only when it answers at once
+ * (restore_command through pgprov-if-answers, the default), without restore_command, and with restore_command
+ * calling pgBackRest directly (as before pgprov-if-answers). In the lab the repository host is pg3; the
+ * partition series wrote back later after cuts of pg3 than of the other hosts, and this showed why.
  */
 import { DrillCluster } from '../drill/lab.js';
 import { type Network, partitionDrill, type PartitionResult } from '../drill/partition.js';
@@ -30,13 +30,13 @@ export async function repositoryLeaderBench(options: {
 }): Promise<RepositoryLeaderRun[]> {
   const runs: RepositoryLeaderRun[] = [];
   for (const [variant, extra] of [
-    ['replicas fetch WAL from the repository', {}],
+    ['replicas fetch WAL from the repository when it answers (the default)', {}],
     ['no restore_command', { postgresql_restore_command: '' }],
-    // PostgreSQL waits this long between two rounds of archive, pg_wal and streaming when WAL does not come:
-    // with the repository unreachable, each round also waits for restore_command to give up.
+    // Before pgprov-if-answers: each fetch waited ~4 s for the unreachable repository host, and a replica asks
+    // the archive for the new timeline's history files before it follows the new leader.
     [
-      'with restore_command, wal_retrieve_retry_interval 1s',
-      { postgresql_parameters: { wal_retrieve_retry_interval: '1s' } },
+      'restore_command straight to pgBackRest',
+      { postgresql_restore_command: 'pgbackrest --stanza={{cluster_name}} archive-get %f "%p"' },
     ],
   ] as const) {
     const extraVars = { ...options.profile, ...extra };

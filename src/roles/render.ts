@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import Handlebars from 'handlebars';
 import { isSecret } from '../core/secret.js';
 
@@ -73,13 +74,18 @@ export class TemplateError extends Error {
 
 /** Renders template text with variables; Secrets inside the variables are revealed (callers mask output). */
 export function renderTemplate(key: string, text: string, vars: Record<string, unknown>): string {
+  return renderRevealed(key, text, revealAll(vars));
+}
+
+/** renderTemplate with the variables' secrets already revealed (revealAll): one reveal for many renders. */
+function renderRevealed(key: string, text: string, revealed: unknown): string {
   let template = cache.get(key);
   try {
     if (!template) {
       template = hb.compile(text, { strict: true, noEscape: true });
       cache.set(key, template);
     }
-    return template(revealAll(vars));
+    return template(revealed);
   } catch (error) {
     const message = (error as Error).message;
     const pos = /(?:on line (\d+)|- (\d+):(\d+))/.exec(message);
@@ -113,24 +119,27 @@ function revealAll(value: unknown): unknown {
 
 /**
  * Variables may refer to other variables (`etcd_data_dir: /var/lib/etcd/{{cluster_name}}`), as in Ansible.
- * Resolves them until stable; a cycle or a missing variable is an error naming the variable.
+ * Every round renders each variable's own text again with the previous round's values, until nothing changes: a
+ * condition on a variable that is itself still a template (`{{#if other}}`, where `other` renders empty) is decided
+ * again once that variable is resolved, instead of staying decided on the template's text. A cycle or a missing
+ * variable is an error naming the variable.
  */
 export function resolveVarReferences(vars: Record<string, unknown>): Record<string, unknown> {
   let current = vars;
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 10; round++) {
     let changed = false;
     const next: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(current)) {
+    const revealed = revealAll(current);
+    for (const [name, value] of Object.entries(vars)) {
       next[name] = mapStrings(value, (text) => {
         if (!isTemplated(text)) return text;
         try {
-          const out = renderTemplate(`var:${text}`, text, current);
-          if (out !== text) changed = true;
-          return out;
+          return renderRevealed(`var:${text}`, text, revealed);
         } catch (error) {
           throw new TemplateError(`in variable '${name}': ${(error as Error).message}`);
         }
       });
+      if (!changed && !isDeepStrictEqual(next[name], current[name])) changed = true;
     }
     current = next;
     if (!changed) return current;

@@ -346,6 +346,12 @@ describe('an S3 repository', () => {
       pgbackrest_s3_key_secret: new Secret(S3_KEY_SECRET),
     });
 
+  it('is fetched from directly: no repository host to ask first', () => {
+    expect(parametersOf(s3Plan(), 'pg1').restore_command).toBe(
+      'pgbackrest --stanza=test archive-get %f "%p"',
+    );
+  });
+
   it('is written to by every host directly, encrypted; the backups still run on the repository host', () => {
     const p = s3Plan();
     for (const [phase, host] of [
@@ -394,23 +400,70 @@ describe('an S3 repository', () => {
   });
 });
 
+const parametersOf = (p: RunPlan, host: string) =>
+  (
+    parse(contentOf(p, 'patroni', host, 'Patroni configuration')) as {
+      postgresql: { parameters: Record<string, string> };
+    }
+  ).postgresql.parameters;
+
 describe("Patroni's archive_command and restore_command", () => {
-  const parameters = (p: RunPlan) =>
-    (parse(contentOf(p, 'patroni', 'pg1', 'Patroni configuration')) as { postgresql: { parameters: object } })
-      .postgresql.parameters;
+  const parameters = (p: RunPlan) => parametersOf(p, 'pg1');
 
   it('push WAL to and fetch it from the stanza when there is a repository', () => {
     const p = plan('dedicated');
     expect(parameters(p)).toMatchObject({
       archive_mode: 'on',
       archive_command: '/usr/local/sbin/pgprov-leader-only pgbackrest --stanza=test archive-push %p',
-      restore_command: 'pgbackrest --stanza=test archive-get %f "%p"',
+      restore_command:
+        '/usr/local/sbin/pgprov-if-answers backup1:8432 0.5 pgbackrest --stanza=test archive-get %f "%p"',
     });
     // Only the member holding the leader key archives: a member promoted outside Patroni must not put its
     // forked timeline's history in the archive every replica reads.
     const script = contentOf(p, 'pgbackrest-db', 'pg1', 'Archiving from the leader only');
     expect(script).toContain('API = "https://10.231.0.11:8008"');
     expect(script).toContain('CA = "/etc/patroni/pki/ca.crt"');
+  });
+
+  it('fetch from the repository host only when it answers at once; on the repository host itself, directly', async () => {
+    const p = plan('shared', { pgbackrest_archive_get_connect_timeout: 2 });
+    expect(parametersOf(p, 'pg1').restore_command).toBe(
+      '/usr/local/sbin/pgprov-if-answers pg3:8432 2 pgbackrest --stanza=test archive-get %f "%p"',
+    );
+    expect(parametersOf(p, 'pg3').restore_command).toBe('pgbackrest --stanza=test archive-get %f "%p"');
+
+    // The script, run by this machine's bash: a port that accepts runs the command, one that refuses does not,
+    // at once, with exit 1 (PostgreSQL's "not in the archive") and a line for PostgreSQL's log.
+    const dir = await mkdtemp(join(tmpdir(), 'pgprov-if-answers-'));
+    const script = join(dir, 'pgprov-if-answers');
+    await writeFile(
+      script,
+      contentOf(p, 'pgbackrest-db', 'pg1', 'WAL fetched only from a repository host that answers'),
+      {
+        mode: 0o755,
+      },
+    );
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const run = (target: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(script, [target, '0.5', 'echo', 'fetched'], (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+      );
+    try {
+      expect(await run(`127.0.0.1:${port}`)).toMatchObject({ code: 0, stdout: 'fetched\n' });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const refused = await run(`127.0.0.1:${port}`);
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toContain(
+        `127.0.0.1:${port} accepts no connection within 0.5 s: not running echo`,
+      );
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('discard WAL and fetch none without one', () => {

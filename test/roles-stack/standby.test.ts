@@ -90,7 +90,7 @@ describe('a standby cluster (standby_of) in the patroni role', () => {
     const plan = await planStandby(true, true);
     expect(patroniConfig(plan).bootstrap.dcs.standby_cluster).toMatchObject({
       restore_command:
-        'pgbackrest --config=/etc/pgbackrest/upstream.conf --stanza=site-a archive-get %f "%p"',
+        '/usr/local/sbin/pgprov-if-answers a3:8432 1 pgbackrest --config=/etc/pgbackrest/upstream.conf --stanza=site-a archive-get %f "%p"',
     });
     expect(contentOf(plan, 'standby', 'pg2', "CAs of the primary's repository host")).toBe('PRIMARY CA\n');
     expect(contentOf(plan, 'standby', 'pg2', "Client certificate from the primary's CA")).toBe(
@@ -151,7 +151,7 @@ describe('a standby cluster (standby_of) in the patroni role', () => {
       { tags: ['standby'], extraVars: secretVars() },
     );
     expect(plan.phases.map((p) => p.name)).toEqual(['standby', 'patroni']);
-    expect(plan.phases[0]?.hosts[0]?.tasks).toHaveLength(7);
+    expect(plan.phases[0]?.hosts[0]?.tasks).toHaveLength(8);
     expect(plan.phases[1]?.hosts[0]?.tasks.map((t) => t.name)).toEqual([
       "CAs a standby cluster's replication trusts",
     ]);

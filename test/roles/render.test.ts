@@ -57,6 +57,14 @@ describe('templates', () => {
       b: 'root',
     });
     expect(() => resolveVarReferences({ a: '{{b}}', b: '{{a}}x' })).toThrow(/cycle/);
+    // A condition on a variable that is a template itself is decided on its value, not on its text.
+    expect(
+      resolveVarReferences({
+        a: '{{#if b}}b is set{{else}}b is empty{{/if}}',
+        b: '{{#if c}}yes{{/if}}',
+        c: false,
+      }),
+    ).toMatchObject({ a: 'b is empty', b: '' });
     expect(() => resolveVarReferences({ a: '{{nope}}' })).toThrow(
       "in variable 'a': variable 'nope' is not defined",
     );
