@@ -8,13 +8,14 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { labDown, labHeal, labNetwork, labStatus } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { connectVip, syncReady, waitFor } from '../support/cluster.js';
+import { describeFailoverDrill } from '../support/failover.js';
 import { apply, changedTasks, ensureLab, onHost, ROOT, slowestTasks, useInventory } from '../support/lab.js';
 
 // Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
 const HOSTS = ['pg7', 'pg8', 'pg9'];
 const TRIXIE = join(ROOT, 'inventory', 'lab-trixie.yaml');
-useInventory(TRIXIE);
+useInventory(TRIXIE, { hosts: HOSTS, suite: 'trixie' });
 
 const failures = (run: Awaited<ReturnType<typeof apply>>) =>
   run.events.flatMap((e) => (e.type === 'host-failed' ? [{ host: e.host, message: e.error.message }] : []));
@@ -25,6 +26,7 @@ const failures = (run: Awaited<ReturnType<typeof apply>>) =>
  * 4.0, etcd 3.5). Patroni 4 updates the leader key in a transaction that compares its value, so the leader
  * partition that can lose the cluster on Debian 12 (Patroni 3.0.2, see partition.test.ts) is tested here. Its
  * own lane (test/support/order.ts): it runs beside the Debian 12 files, on hosts of its own in the same lab.
+ * Then the failover drill of failover.test.ts (the leader's power cut) on the same hosts.
  */
 describe('Debian 13 hosts: deploy, idempotence, the release read from each host, a leader partition', () => {
   let recordFile = '';
@@ -38,7 +40,6 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
 
   afterAll(async () => {
     for (const h of HOSTS) await labHeal(h).catch(() => undefined);
-    await labDown({ hosts: HOSTS });
   });
 
   it("deploys the whole stack with Debian 13's versions, read from each host's release", async () => {
@@ -134,4 +135,12 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
     expect(run.failed).toBe(false);
     expect(changedTasks(run)).toEqual([]);
   });
+});
+
+// The whole-stack failover drill (failover.test.ts on Debian 12) on the same hosts.
+describeFailoverDrill('Debian 13');
+
+// The main lane goes on for minutes after this file: its hosts stop using the machine's two cores.
+afterAll(async () => {
+  await labDown({ hosts: HOSTS });
 });

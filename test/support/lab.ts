@@ -19,12 +19,23 @@ export const LAB_SUITE = process.env.PGPROV_LAB_SUITE ?? 'bookworm';
 const MAIN_HOSTS = ['pg1', 'pg2', 'pg3', 'pg4', 'pg5', 'pg6'];
 const first = (n: number): string[] => Array.from({ length: n }, (_, i) => `pg${i + 1}`);
 
+/** Lab hosts an inventory's cluster runs on, and their Debian release. */
+export interface LabHosts {
+  hosts: string[];
+  suite: string;
+}
+
 /**
- * The inventory the helpers below act on (apply, onHost, the drill cluster): inventory/lab.yaml unless a file
- * says otherwise (each test file runs in its own module instance).
+ * The inventory the helpers below act on (apply, onHost, the drill cluster, ensureStack) and the lab hosts it
+ * names: inventory/lab.yaml on pg1..pg3 unless a file says otherwise (each test file runs in its own module
+ * instance).
  */
 let current = LAB_INVENTORY;
-export const useInventory = (file: string): void => void (current = file);
+let currentLab: LabHosts = { hosts: first(3), suite: LAB_SUITE };
+export const useInventory = (file: string, lab?: LabHosts): void => {
+  current = file;
+  if (lab) currentLab = lab;
+};
 export const currentInventory = (): string => current;
 
 /** Bare hosts pg1..pg<hosts>: the main lane's hosts removed and booted again (new overlays, nothing installed). */
@@ -59,14 +70,18 @@ export async function postgresPaths(host = 'pg1'): Promise<{ data: string; bin: 
  * another checkout built is rebuilt from bare hosts.
  */
 export async function ensureStack(extraVars: Record<string, unknown> = {}): Promise<Apply> {
-  await ensureLab(3);
+  await ensureLab(currentLab.hosts, currentLab.suite);
   let run = await apply({ extraVars });
   // Another checkout (another state folder) built the lab: pgprov refuses to replace its CA. Start afresh.
   const foreign = run.events.some(
     (e) => e.type === 'host-failed' && e.error.message.includes('trusts another CA'),
   );
   if (foreign) {
-    await freshLab(3);
+    if (current === LAB_INVENTORY) await freshLab(3);
+    else {
+      await labDown({ hosts: currentLab.hosts });
+      await ensureLab(currentLab.hosts, currentLab.suite);
+    }
     run = await apply({ extraVars });
   }
   const failures = run.events.filter((e) => e.type === 'host-failed');

@@ -76,19 +76,30 @@ function give(lane: Lane): void {
 }
 
 let held: Lane[] = [];
+let file = '';
+let tookAt = 0;
+let waitedMs = 0;
 
 // vitest reads the first parameter's pattern for fixtures: it must be destructured, and nothing is needed from it.
 // eslint-disable-next-line no-empty-pattern
 beforeAll(async ({}, suite) => {
   mkdirSync(DIR, { recursive: true });
-  const file = basename(suite.file.filepath, '.test.ts');
+  file = basename(suite.file.filepath, '.test.ts');
+  const since = Date.now();
   for (const lane of lanesOf(file)) {
     await take(lane, rankOf(file));
     held.push(lane);
   }
+  tookAt = Date.now();
+  waitedMs = tookAt - since;
 }, WAIT_MS);
 
+// vitest's duration of a file includes its wait for the lane: this line says what the file itself took.
 afterAll(() => {
+  const lanes = held.join('+');
   for (const lane of held.reverse()) give(lane);
   held = [];
+  console.log(
+    `lane ${lanes}: ${file} ran ${((Date.now() - tookAt) / 1000).toFixed(0)} s after waiting ${(waitedMs / 1000).toFixed(0)} s`,
+  );
 });
