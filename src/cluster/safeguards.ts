@@ -1,0 +1,65 @@
+/**
+ * The safeguards a cluster's hosts have or lack, judged for `pgprov status`: each member's watchdog, and the
+ * Patroni versions with a known flaw on the paths a partition takes.
+ */
+import { type WatchdogReport, watchdogMissing } from '../facts/watchdog.js';
+import type { Advisory, Assessment, ClusterSnapshot, Report } from './health.js';
+
+/**
+ * A watchdog resets a leader whose Patroni hangs before it can demote. `automatic` runs without one where a host
+ * has none (said, not a problem); `required` keeps such a member from ever leading.
+ */
+export function judgeWatchdog(s: ClusterSnapshot, problem: Report): Assessment['watchdog'] {
+  const mode = s.settings.watchdog;
+  const members = s.members
+    .filter((m) => m.watchdog)
+    .map((m) => {
+      const why = watchdogMissing(m.watchdog as WatchdogReport);
+      return { host: m.host, usable: why === undefined, ...(why ? { why } : {}) };
+    });
+  if (mode === 'required') {
+    for (const m of members.filter((x) => !x.usable)) {
+      problem(
+        'degraded',
+        m.host,
+        `cannot lead: patroni_watchdog_mode is required and ${m.why ?? 'it has no watchdog'}`,
+        'load the softdog module (pgprov apply does where it can), or set patroni_watchdog_mode: automatic',
+      );
+    }
+  }
+  return { mode, members };
+}
+
+/**
+ * Patroni before 3.0.3 (Debian 12 ships 3.0.2) writes the leader key through etcd's v3 API without comparing it
+ * first when its lease changed, trusting a cache that can be stale after a partition: an old leader coming back
+ * can take the key from the new one (patroni/patroni#2689, fixed in 3.0.3). The lab reproduced it about one
+ * leader partition in four.
+ */
+export function patroniAdvisories(s: ClusterSnapshot): Advisory[] {
+  const old = s.members.filter((m) => {
+    const v = m.patroni?.answered ? m.patroni.patroniVersion : undefined;
+    return v !== undefined && olderThan(v, [3, 0, 3]);
+  });
+  if (old.length === 0) return [];
+  const versions = [...new Set(old.map((m) => (m.patroni?.answered ? m.patroni.patroniVersion : '')))];
+  return [
+    {
+      subject: old.map((m) => m.host).join(', '),
+      message:
+        `Patroni ${versions.join(', ')} can let a partitioned old leader take the leader key back after the network ` +
+        'heals, leaving no member that accepts writes (fixed in Patroni 3.0.3)',
+      hint: 'Debian 13 ships Patroni 4.0; until then, pgprov status names that state and the way out of it',
+    },
+  ];
+}
+
+function olderThan(version: string, than: readonly number[]): boolean {
+  const parts = version.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < than.length; i++) {
+    const a = parts[i] ?? 0;
+    const b = than[i] ?? 0;
+    if (a !== b) return a < b;
+  }
+  return false;
+}
