@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../core/errors.js';
+import { withLock } from '../core/file-lock.js';
 import type { LabLayout } from './layout.js';
-import { isAlive, recordOf, type ProcessRecord } from './processes.js';
+import type { ProcessRecord } from './processes.js';
 import { labHostNamed, type LabHost } from './topology.js';
 
 /**
@@ -81,59 +80,31 @@ export async function removeState(layout: LabLayout): Promise<void> {
 export const LAB_LOCK_WAIT_MS = 20 * 60_000;
 
 /**
- * Runs `fn` holding the lab lock (a file with the holder's PID and start time). A live holder is waited for
- * (`onWait` is told once), up to `waitMs`; a lock left by a process that has ended is taken over.
+ * Runs `fn` holding the lab lock (core/file-lock: a file naming the holder). A live holder is waited for (`onWait`
+ * is told once), up to `waitMs`; a lock left by a process that has ended is taken over.
  */
 export async function withLabLock<T>(
   layout: LabLayout,
   fn: () => Promise<T>,
   options: { waitMs?: number; onWait?: (message: string) => void } = {},
 ): Promise<T> {
-  await mkdir(dirname(layout.lock), { recursive: true });
-  const me = recordOf(process.pid);
-  const since = Date.now();
-  let told = false;
-  for (;;) {
-    try {
-      const handle = await open(layout.lock, 'wx');
-      await handle.writeFile(JSON.stringify(me));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(layout, error);
-      let holder: ProcessRecord | undefined;
-      try {
-        holder = JSON.parse(await readFile(layout.lock, 'utf8')) as ProcessRecord;
-      } catch {
-        // Being written (or left empty by a crash): look again before calling it stale.
-        await sleep(200);
-        holder = JSON.parse(await readFile(layout.lock, 'utf8').catch(() => 'null')) as
-          ProcessRecord | undefined;
-      }
-      if (!isAlive(holder)) {
-        await rm(layout.lock, { force: true });
-        continue;
-      }
-      if (Date.now() - since > (options.waitMs ?? LAB_LOCK_WAIT_MS)) {
-        throw new EnvironmentError(`lab: another pgprov lab command (PID ${holder.pid}) is still running`, {
-          hint: 'wait for it to finish, then try again',
-        });
-      }
-      if (!told) options.onWait?.(`waiting for another pgprov lab command (PID ${holder.pid}) to finish`);
-      told = true;
-      await sleep(250);
-    }
-  }
   try {
-    return await fn();
-  } finally {
-    if (existsSync(layout.lock)) await rm(layout.lock, { force: true });
+    await mkdir(dirname(layout.lock), { recursive: true });
+  } catch (cause) {
+    throw new EnvironmentError(`lab: cannot take the lab lock ${layout.lock}`, {
+      hint: 'check that /var/lib/pgprov is writable (the lab runs as root)',
+      cause,
+    });
   }
-}
-
-function lockError(layout: LabLayout, cause: unknown): EnvironmentError {
-  return new EnvironmentError(`lab: cannot take the lab lock ${layout.lock}`, {
-    hint: 'check that /var/lib/pgprov is writable (the lab runs as root)',
-    cause,
-  });
+  return withLock(
+    layout.lock,
+    {
+      timeoutMs: options.waitMs ?? LAB_LOCK_WAIT_MS,
+      pollMs: 250,
+      takeOverStale: true,
+      onWait: (holder) => options.onWait?.(`waiting for another pgprov lab command to finish (${holder})`),
+      hint: 'another pgprov lab command is still running: wait for it to finish, then try again',
+    },
+    fn,
+  );
 }
