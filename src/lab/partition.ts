@@ -4,11 +4,8 @@ import { EnvironmentError, UsageError } from '../core/errors.js';
 import { run } from './local.js';
 import { linkExists } from './network.js';
 import { isAlive } from './processes.js';
-import { labLayout } from './layout.js';
-import { labStateWith, type LabPowerResult } from './power.js';
-import { checkCanRunLab } from './prerequisites.js';
-import type { LabState } from './state.js';
-import { labHostNamed, type LabHost } from './topology.js';
+import { type LabPowerResult, withHost } from './power.js';
+import type { LabHost } from './topology.js';
 
 /**
  * A network partition of one host, for drills: its end of the veth pair on the lab bridge goes down, as if its
@@ -25,7 +22,7 @@ export interface LabPartitionOptions {
 
 export async function labPartition(name: string, options: LabPartitionOptions = {}): Promise<LabPowerResult> {
   const since = Date.now();
-  const cut = await withHostUnlocked(name, options, async (state, host) => {
+  const cut = await withHost(name, { ...options, lock: false }, async (_layout, state, host) => {
     if (!isAlive(state.hosts[host.name]?.nspawn)) {
       throw new UsageError(`lab: ${host.name} is stopped: there is no network to cut`, {
         hint: `start it first: pgprov lab start ${host.name}`,
@@ -60,7 +57,7 @@ export async function labHeal(
   options: Pick<LabPartitionOptions, 'home' | 'onProgress'> = {},
 ): Promise<LabPowerResult> {
   const since = Date.now();
-  const healed = await withHostUnlocked(name, options, async (_state, host) => {
+  const healed = await withHost(name, { ...options, lock: false }, async (_layout, _state, host) => {
     if (await isLinkUp(host)) return false;
     await run(sh`ip link set ${host.veth} up`, { step: `${host.name}: restore its network` });
     return true;
@@ -68,20 +65,6 @@ export async function labHeal(
   const message = healed ? `${name} is back on the lab network` : `nothing to do: ${name} is not cut off`;
   options.onProgress?.(message);
   return { host: name, changed: healed, message, seconds: elapsed(since) };
-}
-
-/**
- * Cut and heal change a link, not the lab's state, and run without the lab lock: a drill's heal must not wait
- * for another lab command (hosts of another cluster booting beside it).
- */
-async function withHostUnlocked<T>(
-  name: string,
-  options: Pick<LabPartitionOptions, 'home'>,
-  fn: (state: LabState, host: LabHost) => Promise<T>,
-): Promise<T> {
-  const host = labHostNamed(name);
-  checkCanRunLab();
-  return fn(await labStateWith(labLayout(options.home), host), host);
 }
 
 /** Whether the host's bridge end of its veth pair is administratively up. */

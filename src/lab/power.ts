@@ -31,20 +31,22 @@ export interface LabPowerResult {
   seconds: number;
 }
 
-/** Runs `fn` under the lab's lock for a host the lab has; a host it has not is a usage error. */
+/**
+ * Runs `fn` for a host the lab has (a host it has not is a usage error), under the lab's lock unless `lock` is
+ * false: cut and heal change a link, not the lab's state, and a drill's heal must not wait for another lab
+ * command (hosts of another cluster booting beside it).
+ */
 export async function withHost<T>(
   name: string,
-  options: LabPowerOptions,
+  options: LabPowerOptions & { lock?: boolean },
   fn: (layout: LabLayout, state: LabState, host: LabHost) => Promise<T>,
 ): Promise<T> {
   const host = labHostNamed(name);
   checkCanRunLab();
   const layout = labLayout(options.home);
-  return withLabLock(
-    layout,
-    async () => fn(layout, await labStateWith(layout, host), host),
-    options.onProgress ? { onWait: options.onProgress } : {},
-  );
+  const work = async () => fn(layout, await labStateWith(layout, host), host);
+  if (options.lock === false) return work();
+  return withLabLock(layout, work, options.onProgress ? { onWait: options.onProgress } : {});
 }
 
 /**
