@@ -13,7 +13,8 @@ export function registerBackup(program: Command, output: Output): void {
       .description(
         `Take a backup of the cluster now, into the repository the pgbackrest group's host keeps, like the
 scheduled ones (pgbackrest-backup-*.timer). pgBackRest finds the leader itself. A diff or incr backup
-with no full backup before it is taken as full.`,
+with no full backup before it is taken as full. If a backup is already running (a timer's), it waits
+for it to finish, then takes this one.`,
       ),
   )
     .addOption(

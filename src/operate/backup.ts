@@ -39,7 +39,8 @@ export async function listBackups(
 
 /**
  * Takes a backup now, on the repository host, as the scheduled ones do (pgBackRest finds the leader, or a standby
- * with backup-standby). pgBackRest's own lock keeps two backups of the stanza from running at once.
+ * with backup-standby). It takes the lock the timers' backups take first (pgbackrest_backup_lock), so a backup
+ * already running makes it wait, saying so, where pgBackRest alone would fail on its own lock.
  */
 export async function takeBackup(
   session: Session,
@@ -48,6 +49,12 @@ export async function takeBackup(
 ): Promise<Backup> {
   const host = repositoryHost(session);
   const before = new Set((await listBackups(session)).info.backups.map((b) => b.label));
+  const lock = String(session.vars(host).pgbackrest_backup_lock);
+  if (await backupRunning(session, host, lock)) {
+    progress(
+      `a backup of stanza ${session.clusterName} is already running on ${host} (a scheduled one?): waiting for it to finish`,
+    );
+  }
   progress(`${type} backup of stanza ${session.clusterName} on ${host}...`);
   const started = Date.now();
   const ticker = setInterval(
@@ -57,7 +64,7 @@ export async function takeBackup(
   try {
     await session.run(
       host,
-      sh`runuser -u postgres -- pgbackrest ${`--stanza=${session.clusterName}`} ${`--type=${type}`} --log-level-console=warn backup`,
+      sh`runuser -u postgres -- flock ${lock} pgbackrest ${`--stanza=${session.clusterName}`} ${`--type=${type}`} --log-level-console=warn backup`,
       `pgbackrest ${type} backup`,
       { timeoutMs: 24 * 3_600_000 },
     );
@@ -67,4 +74,11 @@ export async function takeBackup(
   const made = (await listBackups(session)).info.backups.filter((b) => !before.has(b.label)).at(-1);
   if (!made) throw new Error('internal: pgbackrest reported success but lists no new backup');
   return made;
+}
+
+/** Whether another backup holds the backup lock now (flock's exit 1); only to say why the backup waits. */
+async function backupRunning(session: Session, host: string, lock: string): Promise<boolean> {
+  const transport = await session.transport(host);
+  const probe = await transport.exec(sh`runuser -u postgres -- flock --nonblock ${lock} true`);
+  return probe.code === 1;
 }

@@ -85,6 +85,30 @@ describe('day-2 commands on the lab', () => {
     expect(text.stdout).toContain(label as string);
   });
 
+  it('backup waits for a scheduled backup that is running, then takes its own on top of it', async () => {
+    // The timer's unit, started as the timer would; the script returns once its backup holds the lock.
+    const lock = '/var/spool/pgbackrest/backup-pgprov-lab.lock';
+    const scheduled = await onHost(
+      'pg3',
+      `systemctl start --no-block pgbackrest-backup@full.service
+       for i in $(seq 100); do runuser -u postgres -- flock --nonblock ${lock} true || { echo held; exit 0; }; sleep 0.1; done
+       echo free`,
+    );
+    expect(scheduled.trim()).toBe('held');
+    const made = await runCli('backup', LAB_INVENTORY, '--type', 'incr');
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain('already running on pg3 (a scheduled one?): waiting for it to finish');
+    const result = await onHost('pg3', 'systemctl show -p Result --value pgbackrest-backup@full.service');
+    expect(result.trim()).toBe('success');
+    // The incremental backup is based on the scheduled full one: it ran after it, not beside it.
+    const listed = JSON.parse((await runCli('backups', LAB_INVENTORY, '--json')).stdout) as {
+      backups: { label: string; type: string; prior: string | null }[];
+    };
+    const [full, incr] = listed.backups.slice(-2);
+    expect(full?.type).toBe('full');
+    expect(incr).toMatchObject({ type: 'incr', prior: full?.label });
+  });
+
   it('status: healthy, exit 0, with the leader, the virtual IP and a recent backup', async () => {
     const { a } = await healthy();
     expect(a.problems).toEqual([]);
