@@ -28,9 +28,11 @@ expires within pgprov_certificate_renew_days (30); certificates last pgprov_cert
 
 --rotate-ca replaces the CA itself in three rollouts, each a whole apply that must succeed before the next:
   1. a new CA is created; every host trusts the old and the new one
-  2. every host certificate is reissued by the new CA (both still trusted, so members with old and new
-     certificates keep talking while the rollout goes member by member)
-  3. every host trusts the new CA only; the old CA's files are deleted from the state folder
+  2. every host certificate is reissued by the new CA; both CAs are still
+     trusted, so members keep talking while the rollout goes member by member
+  3. every host trusts the new CA only; the old CA's files are deleted from
+     the state folder
+
 If a step fails, the rotation stays recorded (pki/rotation.json in the state folder): fix the cause and run
 --rotate-ca again to resume it. A plain \`pgprov apply\` meanwhile keeps the hosts at the step reached.`,
       ),

@@ -21,6 +21,8 @@ export function buildProgram(output: Output): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
+    // Descriptions are written as paragraphs; commander wraps them to the terminal's width.
+    .configureHelp({ commandDescription: (cmd) => paragraphs(cmd.description()) })
     .exitOverride();
   registerApply(program, output);
   registerStatus(program, output);
@@ -44,6 +46,9 @@ Start here:
   );
   return program;
 }
+
+/** Joins a text's lines into paragraphs (a blank line or an indented line starts a new one). */
+export const paragraphs = (text: string): string => text.replace(/([^\n])\n(?=[^\n ])/g, '$1 ');
 
 /** Runs the CLI; returns the exit code. The only place that turns errors into text. */
 export async function main(argv: string[], output: Output = processOutput()): Promise<number> {

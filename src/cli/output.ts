@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { EventSink } from '../core/events.js';
 import { jsonRenderer } from './render/json.js';
 import { listrRenderer } from './render/listr.js';
@@ -12,11 +13,28 @@ export interface Output {
 }
 
 export function processOutput(): Output {
+  const out = writer(process.stdout);
+  const err = writer(process.stderr);
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => out(`${line}\n`),
+    err: (line) => err(`${line}\n`),
     isTTY: process.stdout.isTTY === true && !process.env.CI,
     exitCode: 0,
+  };
+}
+
+/**
+ * Writes to a stream until its reader goes away (`pgprov status | head`): the rest is dropped, with no stack trace,
+ * and the command goes on to its end, since stopping an apply half-way to save some output would be worse.
+ */
+function writer(stream: Writable): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
   };
 }
 
