@@ -189,7 +189,8 @@ describe('a standby cluster in a second site: follows the primary, shows its lag
     expect(await restoredSegments(leader)).toBeGreaterThan(restoredBefore);
     // apply puts the standby's settings back (the DCS's port is the inventory's), and it streams again.
     const restored = await apply({ inventoryFile: STANDBY, tags: ['patroni'] });
-    expect(changedTasks(restored)).toContain(`${leader}: Cluster-wide settings in etcd follow the inventory`);
+    // A run_once task: it runs on the phase's first host (pg5), whichever member leads.
+    expect(changedTasks(restored)).toContain('pg5: Cluster-wide settings in etcd follow the inventory');
     await waitFor(
       'the standby leader to stream again',
       async () => (await status(STANDBY)).a.standby?.receiver,
