@@ -17,7 +17,8 @@
  * Environment: BENCH_SUITE (the Debian release of bare hosts: bookworm, the default, or trixie),
  * BENCH_REPEAT (no-op runs, default 5), BENCH_DRILLS (drills of each kind, default 3), BENCH_MODES (the
  * partitions' durability modes: sync,async),
- * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need a deployed lab).
+ * BENCH_ONLY=deploy,noop,... to run some scenarios (those after `deploy` need the lab deployed with BENCH_SUITE's
+ * release: checked first when `deploy` is not among them).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ import { repositoryLeaderBench } from './repository-leader.js';
 import { failoverDrill, switchoverDrill } from './drills.js';
 import { partitionDrill, type PartitionResult } from '../drill/partition.js';
 import { quorumLossDrill } from '../drill/quorum.js';
-import { labDown, labNetwork, labUp } from '../lab/index.js';
+import { labDown, labNetwork, labStatus, labUp } from '../lab/index.js';
 import { until } from '../core/until.js';
 import { reinit } from '../operate/reinit.js';
 import { Session } from '../operate/session.js';
@@ -74,6 +75,25 @@ async function packagesFor(suite: string): Promise<string> {
   return `etcd-server etcd-client postgresql-common postgresql-${version} patroni python3-etcd curl pgbackrest haproxy keepalived`;
 }
 
+/**
+ * The scenarios after `deploy` run on the deployed lab. Without `deploy` in BENCH_ONLY, the lab's hosts must be up,
+ * of the release asked for: said up front, rather than an SSH failure or numbers of the wrong Debian.
+ */
+async function checkDeployedLab(): Promise<void> {
+  const lab = await labStatus();
+  const unfit = HOSTS.flatMap((name) => {
+    const host = lab.hosts.find((h) => h.name === name);
+    if (!host?.sshd) return [`${name} is not up`];
+    return host.suite === SUITE ? [] : [`${name} runs ${host.suite}, not ${SUITE}`];
+  });
+  if (unfit.length) {
+    throw new Error(
+      `BENCH_ONLY=${process.env.BENCH_ONLY ?? ''} works on the deployed lab, but ${unfit.join(', ')}: ` +
+        `add deploy to BENCH_ONLY (it builds the lab afresh), or deploy it first (npm run lab)`,
+    );
+  }
+}
+
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const s = (x: number, digits = 1) => `${x.toFixed(digits)} s`;
 
@@ -86,6 +106,10 @@ async function main(): Promise<void> {
     `pgprov benchmark on the lab: 3 systemd-nspawn hosts on this machine (${cpus().length} cores, ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()[0]?.toFixed(1)})`,
   );
+
+  if (only && !only.includes('deploy') && only.some((n) => n !== 'etcd' && n !== 'preinstalled')) {
+    await checkDeployedLab();
+  }
 
   if (wanted('etcd')) {
     await labDown();
