@@ -1,4 +1,4 @@
-import { Command, sh } from '../core/command.js';
+import { Command, join, sh } from '../core/command.js';
 import { request } from '../facts/fact.js';
 import { unitFact } from '../facts/systemd.js';
 import { change, defineOperation, exec, noChange, type Plan, type Step } from './operation.js';
@@ -34,17 +34,17 @@ export const serviceOp = defineOperation<ServiceArgs>({
       why.push(`disable ${name}`);
     }
     if (state === 'started' && unit.active !== 'active') {
-      steps.push(exec(sh`systemctl start -- ${name}`));
+      steps.push(exec(current(sh`systemctl start -- ${name}`)));
       why.push(`start ${name} (was ${unit.load === 'not-found' ? 'not installed' : unit.active})`);
     } else if (state === 'stopped' && unit.active !== 'inactive' && unit.active !== 'failed') {
       steps.push(exec(sh`systemctl stop -- ${name}`));
       why.push(`stop ${name}`);
     } else if (state === 'restarted') {
-      steps.push(exec(sh`systemctl restart -- ${name}`));
+      steps.push(exec(current(sh`systemctl restart -- ${name}`)));
       why.push(`restart ${name}`);
     } else if (state === 'reloaded') {
       const reload = reloadCommand ? new Command([reloadCommand]) : sh`systemctl reload -- ${name}`;
-      steps.push(exec(unit.active === 'active' ? reload : sh`systemctl start -- ${name}`));
+      steps.push(exec(unit.active === 'active' ? reload : current(sh`systemctl start -- ${name}`)));
       why.push(unit.active === 'active' ? `reload ${name}` : `start ${name} (was ${unit.active})`);
     }
     if (steps.length === 0) {
@@ -64,3 +64,12 @@ export const serviceOp = defineOperation<ServiceArgs>({
     };
   },
 });
+
+/**
+ * Starts a unit with the unit files on disk. The facts were read when the phase began, often before the package
+ * or a drop-in of this same phase was written (a first apply), and systemd, not reloaded since, starts a unit as
+ * it loaded it: Patroni started without its launcher. systemd does not even say so (NeedDaemonReload stays "no"
+ * for a drop-in folder created since its last reload), so a start reloads first; starts are rare after the first
+ * apply.
+ */
+const current = (start: Command): Command => join([sh`systemctl daemon-reload`, start], ' && ');

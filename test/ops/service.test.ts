@@ -9,6 +9,8 @@ const unit = (active: string, file: string, reload = 'no', name = 'etcd') =>
     { name },
     `LoadState=loaded\nActiveState=${active}\nUnitFileState=${file}\nNeedDaemonReload=${reload}\n`,
   ]);
+// A start or restart reloads systemd first: a drop-in written since the facts were read must be part of it.
+const fresh = (action: string) => `systemctl daemon-reload && ${action}`;
 const cmds = (plan: ReturnType<typeof serviceOp.plan>) =>
   plan.changed ? plan.steps.map((s) => (s.kind === 'exec' ? s.command.display() : '')) : [];
 
@@ -19,7 +21,7 @@ describe('service operation', () => {
       unit('inactive', 'disabled'),
       env(),
     );
-    expect(cmds(plan)).toEqual(['systemctl enable -- etcd', 'systemctl start -- etcd']);
+    expect(cmds(plan)).toEqual(['systemctl enable -- etcd', fresh('systemctl start -- etcd')]);
     expect(plan.changed && plan.reason).toBe('enable etcd; start etcd (was inactive)');
   });
 
@@ -51,7 +53,7 @@ describe('service operation', () => {
   it('always restarts when asked to (handlers)', () => {
     expect(
       cmds(serviceOp.plan({ name: 'etcd', state: 'restarted' }, unit('active', 'enabled'), env())),
-    ).toEqual(['systemctl restart -- etcd']);
+    ).toEqual([fresh('systemctl restart -- etcd')]);
   });
 
   describe('with a reload command (Patroni: reload, then wait until it applied the file)', () => {
@@ -73,7 +75,7 @@ describe('service operation', () => {
 
     it('starts an inactive unit instead', () => {
       const plan = serviceOp.plan(args, patroni('inactive'), env());
-      expect(cmds(plan)).toEqual(['systemctl start -- patroni']);
+      expect(cmds(plan)).toEqual([fresh('systemctl start -- patroni')]);
       expect(plan).toMatchObject({ reason: 'start patroni (was inactive)', starts: ['patroni'] });
     });
   });
