@@ -109,9 +109,12 @@ describe('the lookup role and function', () => {
     expect(unless).toContain(
       'if ! /usr/local/sbin/pgprov-is-leader; then echo "not the leader: the leader makes them"; exit 0; fi',
     );
-    expect(contentOf(plan(), 'patroni', 'pg1', 'Leader check for cluster-wide SQL')).toContain(
-      '--cacert /etc/patroni/pki/ca.crt \\\n  https://10.231.0.11:8008/primary',
-    );
+    const check = contentOf(plan(), 'patroni', 'pg1', 'Leader check for cluster-wide SQL');
+    expect(check).toContain('api=https://10.231.0.11:8008\n');
+    expect(check).toContain('--cacert /etc/patroni/pki/ca.crt "$@"');
+    expect(check).toContain(`"$api/primary" || true)" = 200 && exit 0`);
+    // While no member leads yet (bootstrap), it waits instead of answering "not me" on every member.
+    expect(check).toContain('if [ "$i" -ge 60 ]; then');
     const body = /AS \$pgprov\$(.*)\$pgprov\$;/.exec(cmd)?.[1];
     expect(body).toBeDefined();
     expect(unless).toContain(`p.prosrc = $pgprov$${body}$pgprov$`);
