@@ -116,14 +116,22 @@ export async function partitionDrill(
     } finally {
       await network.heal(target);
     }
+    const healedAt = new Date().toISOString();
     say(`${target} is back; waiting for it to stream from the leader`);
     // A member that never streams again is a result (the benchmark counts it), not an error of the drill.
+    // Streaming is read on the leader: a connection of the target's that replied since the heal. The target's
+    // own WAL receiver can say "streaming" on a connection the leader ended during the cut (wal_sender_timeout)
+    // until it notices, even after data queued before the cut arrived (the lab's hosts share this clock).
+    const replied =
+      `SELECT state FROM pg_stat_replication WHERE application_name = '${target}' ` +
+      `AND reply_time > '${healedAt}'`;
     rejoined = await until(
       `${target} streaming again`,
-      () =>
-        cluster
-          .onHost(target, `sudo -u postgres psql -XAtc "SELECT status FROM pg_stat_wal_receiver"`)
-          .catch(() => ''),
+      async () => {
+        const now = leaderOf(await cluster.members(witness).catch(() => []));
+        if (!now || now === target) return '';
+        return cluster.onHost(now, `sudo -u postgres psql -XAtc "${replied}"`).catch(() => '');
+      },
       (s) => s.trim() === 'streaming',
       options.rejoinTimeoutMs ?? 180_000,
     ).then(
