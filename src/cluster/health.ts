@@ -35,6 +35,8 @@ export interface MemberSnapshot {
   patroni?: MemberReport;
   server?: ServerReport;
   watchdog?: WatchdogReport;
+  /** The command line the member's Patroni runs (through pgprov's launcher or not); absent when unknown. */
+  patroniCommand?: string;
   /** The member list as this member's Patroni sees it. */
   view?: Member[];
 }

@@ -33,23 +33,30 @@ export function judgeWatchdog(s: ClusterSnapshot, problem: Report): Assessment['
 /**
  * Patroni before 3.0.3 (Debian 12 ships 3.0.2) writes the leader key through etcd's v3 API without comparing it
  * first when its lease changed, trusting a cache that can be stale after a partition: an old leader coming back
- * can take the key from the new one (patroni/patroni#2689, fixed in 3.0.3). The lab reproduced it about one
- * leader partition in four.
+ * can take the key from the new one (patroni/patroni#2689, fixed in 3.0.3), and the new leader's acknowledged
+ * writes are lost. The lab reproduced it in 3 of 10 leader partitions. pgprov's launcher
+ * (roles/patroni/files/pgprov-patroni-guarded.py) adds the comparison; a member whose Patroni was started before
+ * the launcher was installed runs without it until Patroni restarts.
  */
+export const LAUNCHER = 'pgprov-patroni-guarded';
+
 export function patroniAdvisories(s: ClusterSnapshot): Advisory[] {
-  const old = s.members.filter((m) => {
+  const unguarded = s.members.filter((m) => {
     const v = m.patroni?.answered ? m.patroni.patroniVersion : undefined;
-    return v !== undefined && olderThan(v, [3, 0, 3]);
+    return v !== undefined && olderThan(v, [3, 0, 3]) && !m.patroniCommand?.includes(LAUNCHER);
   });
-  if (old.length === 0) return [];
-  const versions = [...new Set(old.map((m) => (m.patroni?.answered ? m.patroni.patroniVersion : '')))];
+  if (unguarded.length === 0) return [];
+  const versions = [...new Set(unguarded.map((m) => (m.patroni?.answered ? m.patroni.patroniVersion : '')))];
   return [
     {
-      subject: old.map((m) => m.host).join(', '),
+      subject: unguarded.map((m) => m.host).join(', '),
       message:
-        `Patroni ${versions.join(', ')} can let a partitioned old leader take the leader key back after the network ` +
-        'heals, leaving no member that accepts writes (fixed in Patroni 3.0.3)',
-      hint: 'Debian 13 ships Patroni 4.0; until then, pgprov status names that state and the way out of it',
+        `Patroni ${versions.join(', ')} runs without pgprov's leader key guard (started before it was installed): ` +
+        "after a network partition heals, the old leader can take the leader key back and the new leader's " +
+        'acknowledged writes are lost (fixed in Patroni 3.0.3)',
+      hint:
+        'restart Patroni on each, replicas first (sudo systemctl restart patroni), then `pgprov switchover` and ' +
+        'restart the old leader: it starts through the guard',
     },
   ];
 }

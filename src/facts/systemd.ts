@@ -40,3 +40,12 @@ export const unitFact = defineFact<{ name: string }, UnitState>({
     },
   },
 });
+
+/** The command line a unit's main process runs (arguments joined by spaces); undefined when it runs none. */
+export const unitCommandFact = defineFact<{ name: string }, { command?: string }>({
+  name: 'unit-command',
+  key: ({ name }) => name,
+  command: ({ name }) =>
+    sh`pid=$(systemctl show -p MainPID --value -- ${name}) && [ "$pid" -gt 0 ] && tr '\\0' ' ' </proc/"$pid"/cmdline || true`,
+  parse: ({ stdout }) => (stdout.trim() ? { command: stdout.trim() } : {}),
+});

@@ -15,6 +15,7 @@ import { haproxyFact } from '../facts/haproxy.js';
 import { clusterViewFact, memberFact, serverFact } from '../facts/member.js';
 import { addressesFact } from '../facts/network.js';
 import { stanzaFact } from '../facts/pgbackrest.js';
+import { unitCommandFact } from '../facts/systemd.js';
 import { watchdogFact } from '../facts/watchdog.js';
 import { readPromotions } from '../standby/promotion.js';
 import type { HostRead, Session } from './session.js';
@@ -52,6 +53,7 @@ export async function readCluster(
     add(h.name, request(clusterViewFact, { ...api(h.name), cluster: session.clusterName }));
     add(h.name, request(serverFact, { port: Number(v.postgresql_port) }));
     add(h.name, request(watchdogFact, {}));
+    add(h.name, request(unitCommandFact, { name: 'patroni' }));
   }
   for (const h of etcd) {
     const v = session.vars(h.name);
@@ -97,6 +99,7 @@ export async function readCluster(
         patroni: f.get(memberFact, api(h.name)),
         server: f.get(serverFact, { port: Number(v.postgresql_port) }),
         watchdog: f.get(watchdogFact, {}),
+        ...patroniCommand(f.get(unitCommandFact, { name: 'patroni' }).command),
         ...(view.answered ? { view: view.members } : {}),
       };
     }),
@@ -195,3 +198,5 @@ export function certificatePaths(session: Session, host: string): string[] {
     .filter((d): d is string => typeof d === 'string');
   return [...new Set(dirs)].flatMap((d) => [`${d}/${host}.crt`, `${d}/ca.crt`]);
 }
+
+const patroniCommand = (command: string | undefined) => (command ? { patroniCommand: command } : {});

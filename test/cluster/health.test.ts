@@ -246,7 +246,7 @@ describe('the status assessment', () => {
     ]);
   });
 
-  it('notes a Patroni with the etcd3 leader-key bug (before 3.0.3) without changing the verdict', () => {
+  it('notes a Patroni with the etcd3 leader-key bug (before 3.0.3) running without the guard, verdict unchanged', () => {
     const s = healthy();
     const withVersion = (v: string) =>
       s.members.forEach((m) => {
@@ -259,12 +259,24 @@ describe('the status assessment', () => {
       {
         subject: 'pg1, pg2, pg3',
         message:
-          'Patroni 3.0.2 can let a partitioned old leader take the leader key back after the network heals, ' +
-          'leaving no member that accepts writes (fixed in Patroni 3.0.3)',
-        hint: 'Debian 13 ships Patroni 4.0; until then, pgprov status names that state and the way out of it',
+          "Patroni 3.0.2 runs without pgprov's leader key guard (started before it was installed): after a " +
+          "network partition heals, the old leader can take the leader key back and the new leader's acknowledged " +
+          'writes are lost (fixed in Patroni 3.0.3)',
+        hint:
+          'restart Patroni on each, replicas first (sudo systemctl restart patroni), then `pgprov switchover` and ' +
+          'restart the old leader: it starts through the guard',
       },
     ]);
     expect(describeStatus(a)).toContain(`note: pg1, pg2, pg3: ${a.advisories[0]?.message}`);
+    // Started through pgprov's launcher: guarded, nothing to say; Debian's own command line is not.
+    s.members.forEach((m, i) => {
+      m.patroniCommand =
+        i === 0
+          ? '/usr/bin/python3 /usr/bin/patroni /etc/patroni/config.yml'
+          : '/usr/bin/python3 /usr/local/sbin/pgprov-patroni-guarded /etc/patroni/config.yml';
+    });
+    expect(assess(s, T, 'lab.yaml').advisories.map((x) => x.subject)).toEqual(['pg1']);
+    s.members.forEach((m) => delete m.patroniCommand);
     for (const v of ['3.0.3', '3.3.1', '4.0.7']) {
       withVersion(v);
       expect(assess(s, T, 'lab.yaml').advisories).toEqual([]);

@@ -4,8 +4,12 @@ import { DrillCluster } from '../../src/drill/lab.js';
 import { partitionDrill } from '../../src/drill/partition.js';
 import { quorumLossDrill } from '../../src/drill/quorum.js';
 import { labHeal, labNetwork } from '../../src/lab/index.js';
+import { runCli } from '../support/cli.js';
 import { syncReady } from '../support/cluster.js';
-import { apply, changedTasks, ensureStack, LAB_INVENTORY } from '../support/lab.js';
+import { readFileSync } from 'node:fs';
+import type { Assessment } from '../../src/cluster/health.js';
+import { join } from 'node:path';
+import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 // Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
@@ -15,10 +19,8 @@ const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5
  * the synchronous standby) and the replica must catch up when its network comes back. Then etcd loses quorum:
  * the leader must stop taking writes, and take them again without losing any when quorum returns.
  *
- * The leader's own partition is tested on Debian 13 (trixie.test.ts) and repeated by `npm run bench`
- * (BENCH_ONLY=partitions): on Debian 12, Patroni 3.0.2 sometimes lets the old leader take the leader key back
- * after the heal (its etcd3 client updates the key unconditionally from a stale cache), and the cluster is left
- * without a running primary.
+ * The leader's own partition is tested on Debian 13 (trixie.test.ts) and repeated on both by `npm run bench`
+ * (BENCH_ONLY=partitions). What made it lose writes on Debian 12 is replayed here exactly, and shown prevented.
  */
 describe('network partition of a replica, and etcd losing quorum (synchronous mode)', () => {
   beforeAll(async () => {
@@ -29,6 +31,42 @@ describe('network partition of a replica, and etcd losing quorum (synchronous mo
   afterAll(async () => {
     for (const h of ['pg1', 'pg2', 'pg3']) await labHeal(h).catch(() => undefined);
     await apply();
+  });
+
+  // Patroni 3.0.2's etcd3 client renews the leader key from its cached view of the cluster. After a partition
+  // heals, the old leader's view is the one from before the cut: "I lead", with a lease that has expired. It wrote
+  // the key unconditionally, taking it from the leader elected meanwhile (whose acknowledged writes were then
+  // lost). pgprov starts Patroni through a launcher that writes the key only while it names the member or is gone.
+  it("an old leader's stale renewal does not take the leader key from the new leader", async () => {
+    const race = readFileSync(join(import.meta.dirname, '..', 'support', 'leader-key-race.py'), 'utf8');
+    const run = async (mode: 'guarded' | 'unguarded') =>
+      JSON.parse(
+        await onHost(
+          'pg1',
+          `cat > /var/tmp/pgprov-leader-key-race.py <<'PY'\n${race}\nPY\n` +
+            `runuser -u postgres -- python3 /var/tmp/pgprov-leader-key-race.py ${mode} 2>/dev/null`,
+        ),
+      ) as { patroni: string; stale_renewal: boolean; holder_after_stale_renewal: { name: string } };
+    const guarded = await run('guarded');
+    expect(guarded).toMatchObject({
+      stale_renewal: false,
+      holder_after_stale_renewal: { name: 'new' },
+      own_key_new_lease: true,
+      own_key_lease_now: true,
+    });
+    // Without the launcher, the release the lab runs shows the fault (fixed upstream in 3.0.3).
+    const unguarded = await run('unguarded');
+    const needsGuard = /^3\.0\.[0-2]$/.test(unguarded.patroni);
+    expect(unguarded.holder_after_stale_renewal.name).toBe(needsGuard ? 'old' : 'new');
+    // The cluster's Patroni runs through the launcher, and says whether it changed anything.
+    const said = await onHost(
+      'pg1',
+      "journalctl -u patroni --no-pager -o cat | grep '^pgprov guard:' | tail -n1",
+    );
+    expect(said).toContain(needsGuard ? 'the leader key is taken only while' : 'running it unchanged');
+    // ...which `status` reads from the running process: no member is said to run without the guard.
+    const status = JSON.parse((await runCli('status', LAB_INVENTORY, '--json')).stdout) as Assessment;
+    expect(status.advisories).toEqual([]);
   });
 
   it('the synchronous standby cut for 30 s: the leader keeps taking writes, the standby catches up', async () => {

@@ -65,6 +65,10 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
     expect(versions).toMatch(/^patroni 4\.\d+\.\d+$/m);
     expect(versions).toMatch(/^etcd Version: 3\.5\.\d+$/m);
     expect(versions).toMatch(/^postgres \(PostgreSQL\) 17\.\d+/m);
+    // Patroni runs through pgprov's launcher, which leaves Patroni 4 as it is (it compares the leader key itself).
+    expect(await onHost('pg7', "journalctl -u patroni --no-pager -o cat | grep '^pgprov guard:'")).toContain(
+      'compares the leader key itself: running it unchanged',
+    );
     const client = await connectVip(5000);
     try {
       const { rows } = await client.query<{ v: number }>(

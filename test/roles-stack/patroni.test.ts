@@ -358,20 +358,25 @@ describe('the patroni role applies changes by reload, never restart', () => {
     );
   });
 
-  it('makes `systemctl start` wait for the REST API, so a reload right after a first start cannot kill Patroni', () => {
+  it('starts Patroni through the leader key guard, and makes `systemctl start` wait for the REST API', () => {
     const p = plan();
-    const dropIn = contentOf(p, 'patroni', 'pg2', 'Patroni start waits until Patroni handles signals');
+    const task = "Patroni starts through pgprov's launcher and waits until Patroni handles signals";
+    const dropIn = contentOf(p, 'patroni', 'pg2', task);
+    // The launcher replaces Debian's command (an empty ExecStart= first: a drop-in adds to a list otherwise).
+    expect(dropIn).toMatch(
+      /^ExecStart=\nExecStart=\/usr\/local\/sbin\/pgprov-patroni-guarded \/etc\/patroni\/config.yml$/m,
+    );
     expect(dropIn).toContain(
       "ExecStartPost=-/usr/bin/timeout 20 /bin/bash -c 'until (: </dev/tcp/10.231.0.12/8008) 2>/dev/null; do sleep 0.2; done'",
     );
-    expect(
-      (taskOf(p, 'patroni', 'pg2', 'Patroni start waits until Patroni handles signals').args as FileArgs)
-        .path,
-    ).toBe('/etc/systemd/system/patroni.service.d/pgprov.conf');
-    const names = p.phases.find((x) => x.name === 'patroni')?.hosts[0]?.tasks.map((t) => t.name) ?? [];
-    expect(names.indexOf('Patroni start waits until Patroni handles signals')).toBeLessThan(
-      names.indexOf('Patroni running and enabled'),
+    expect((taskOf(p, 'patroni', 'pg2', task).args as FileArgs).path).toBe(
+      '/etc/systemd/system/patroni.service.d/pgprov.conf',
     );
+    const names = p.phases.find((x) => x.name === 'patroni')?.hosts[0]?.tasks.map((t) => t.name) ?? [];
+    const launcher = 'Patroni launcher that never takes a leader key another member holds';
+    expect(names.indexOf(launcher)).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf(launcher)).toBeLessThan(names.indexOf('Patroni running and enabled'));
+    expect(names.indexOf(task)).toBeLessThan(names.indexOf('Patroni running and enabled'));
   });
 });
 
