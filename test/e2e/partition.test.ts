@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assessment } from '../../src/cluster/health.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { DrillCluster } from '../../src/drill/lab.js';
 import { partitionDrill } from '../../src/drill/partition.js';
@@ -6,9 +9,6 @@ import { quorumLossDrill } from '../../src/drill/quorum.js';
 import { labHeal, labNetwork } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { syncReady } from '../support/cluster.js';
-import { readFileSync } from 'node:fs';
-import type { Assessment } from '../../src/cluster/health.js';
-import { join } from 'node:path';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 // Synchronous, with the fast profile the target is stated for (writes back within 30 s of the cut).

@@ -1,7 +1,7 @@
 # Replays, against a lab host's real etcd and its installed Patroni, what an old leader does when a partition
 # heals: its cached view of the cluster still says it leads, its etcd lease is gone, and another member holds the
 # leader key. Run as postgres on a PostgreSQL host: python3 leader-key-race.py guarded|unguarded
-# Prints one JSON object. Uses its own scope (pgprov-guard-test), never the cluster's keys.
+# Prints one JSON object. Uses its own keys (namespace /pgprov-guard-test/), never the cluster's.
 import base64
 import importlib.machinery
 import json

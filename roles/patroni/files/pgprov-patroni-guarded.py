@@ -77,7 +77,8 @@ def install():
     """Replaces Etcd3._update_leader on the releases that need it. Returns whether it did."""
     from patroni.version import __version__ as version
 
-    if _version(version) is None or not GUARDED[0] <= _version(version) < GUARDED[1]:
+    release = _version(version)
+    if release is None or not GUARDED[0] <= release < GUARDED[1]:
         _say('Patroni %s compares the leader key itself: running it unchanged' % version)
         return False
     from patroni.dcs import catch_return_false_exception
