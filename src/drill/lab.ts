@@ -23,6 +23,12 @@ export interface PostgresView {
   receiver: string;
 }
 
+/** One member in `etcdctl endpoint status -w json` (ids are uint64: equal ids parse to equal numbers). */
+interface EndpointStatus {
+  Endpoint: string;
+  Status: { header: { member_id: number }; leader: number };
+}
+
 /**
  * What a drill needs from a cluster pgprov deployed: connections through its VIP with the generated passwords
  * and the cluster CA, and commands on its hosts over SSH. Reads the inventory's state folder; prints nothing.
@@ -86,6 +92,23 @@ export class DrillCluster {
     );
     const [role = 'down', timeline, receiver = '-'] = out.trim().split(' ');
     return { member, role, timeline: Number(timeline) || undefined, receiver };
+  }
+
+  /** The host whose etcd member leads the raft group, read on the first etcd host that answers (or none). */
+  async etcdLeader(): Promise<string | undefined> {
+    const hosts = this.inventory.hosts.filter((h) => h.groups.includes('etcd_cluster'));
+    // The operators' etcdctl environment the etcd role installs.
+    const status =
+      'sudo sh -c ". /etc/profile.d/pgprov-etcdctl.sh; etcdctl endpoint status --cluster -w json"';
+    for (const host of hosts) {
+      const out = await this.onHost(host.name, status).catch(() => '');
+      if (!out.trim()) continue;
+      const endpoints = JSON.parse(out) as EndpointStatus[];
+      const url = endpoints.find((e) => e.Status.header.member_id === e.Status.leader)?.Endpoint;
+      if (url === undefined) continue;
+      return hosts.find((h) => new URL(url).hostname === h.connection.address)?.name;
+    }
+    return undefined;
   }
 
   /** `patronictl list` read on one host. */

@@ -43,6 +43,8 @@ export interface PartitionResult {
   /** The balancer holding the virtual IP at the cut, and (when that was the host cut off) when another took it. */
   vipHolder: string | undefined;
   vipMovedAfterSeconds: number | undefined;
+  /** The host whose etcd member led the raft group at the cut (undefined: none answered). */
+  etcdLeader: string | undefined;
   /** Bytes of WAL the leader wrote per acknowledged write before the cut (an upper bound), to size `lost` in WAL. */
   walPerWrite: number | undefined;
   /** Writes acknowledged, and those of them the cluster no longer holds (unknown: no leader to read them). */
@@ -86,6 +88,7 @@ export async function partitionDrill(
   let cutAt = Date.now();
   let walPerWrite: number | undefined;
   let vipHolder: string | undefined;
+  let etcdLeader: string | undefined;
   try {
     await until(
       'writes acknowledged before the cut',
@@ -108,6 +111,7 @@ export async function partitionDrill(
       .then((bytes) => Math.ceil(Number(bytes) / Math.max(1, second.acked - first.acked)))
       .catch(() => undefined);
     vipHolder = await holderOf(cluster);
+    etcdLeader = await cluster.etcdLeader();
     say(`cutting ${target}${target === leader ? ' (the leader)' : ''} off for ${options.forMs / 1000} s`);
     cutAt = Date.now();
     await network.cut(target);
@@ -164,6 +168,7 @@ export async function partitionDrill(
     writesBackAfterSeconds: moved ? (writer.startedAt + outage.to - cutAt) / 1000 : undefined,
     vipHolder,
     vipMovedAfterSeconds: vipHolder === target ? await vipMoved(cluster, target, cutAt) : undefined,
+    etcdLeader,
     acknowledged: writes.filter((w) => w.ok).length,
     lost: present ? lostWrites(writes, present) : undefined,
     members: await Promise.all(hosts.map((h) => cluster.postgresView(h))),

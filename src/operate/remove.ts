@@ -92,7 +92,8 @@ export async function removeHost(
       progress(step);
       await session.run(
         host,
-        sh`systemctl disable --now patroni && { systemctl disable --now pgbackrest 2>/dev/null || true; }`,
+        // The units that only serve a member (each may be missing: one that is not there is not an error).
+        sh`systemctl disable --now patroni && for u in pgbackrest pgprov-etcd-leader-apart; do systemctl disable --now $u 2>/dev/null || true; done`,
         step,
         {
           timeoutMs: 180_000,

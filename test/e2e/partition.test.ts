@@ -9,6 +9,7 @@ import { quorumLossDrill } from '../../src/drill/quorum.js';
 import { labHeal, labNetwork } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { syncReady } from '../support/cluster.js';
+import { etcdLeaderMovedOffPostgresLeader } from '../support/etcd-leader.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
 // Synchronous, with the fast profile the issue's target is stated for (writes back within 30 s of the cut).
@@ -67,6 +68,11 @@ describe('network partition of a replica, and etcd losing quorum (synchronous mo
     // ...which `status` reads from the running process: no member is said to run without the guard.
     const status = JSON.parse((await runCli('status', LAB_INVENTORY, '--json')).stdout) as Assessment;
     expect(status.advisories).toEqual([]);
+  });
+
+  // Where etcd runs on the PostgreSQL hosts, a cut of the leader's host must not also take etcd's leader.
+  it("etcd's leader moved onto the PostgreSQL leader's host is handed away within seconds", async () => {
+    await etcdLeaderMovedOffPostgresLeader(new DrillCluster(await loadInventory(LAB_INVENTORY)));
   });
 
   it('the synchronous standby cut for 30 s: the leader keeps taking writes, the standby catches up', async () => {

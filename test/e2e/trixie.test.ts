@@ -8,6 +8,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { labDown, labHeal, labNetwork, labStatus } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
 import { connectVip, syncReady, waitFor } from '../support/cluster.js';
+import { etcdLeaderMovedOffPostgresLeader } from '../support/etcd-leader.js';
 import { describeFailoverDrill } from '../support/failover.js';
 import { apply, changedTasks, ensureLab, onHost, ROOT, slowestTasks, useInventory } from '../support/lab.js';
 
@@ -106,6 +107,12 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
     expect(JSON.parse(await readFile(recordFile, 'utf8'))).toMatchObject({ pg8: 'trixie' });
   });
 
+  // A cut of the leader's host that also takes etcd's leader costs an etcd election and a lease renewed for a
+  // whole TTL before the failover can start (4 of 10 promoted 37-53 s after the cut in the bench, before this).
+  it("etcd's leader moved onto the PostgreSQL leader's host is handed away within seconds", async () => {
+    await etcdLeaderMovedOffPostgresLeader(new DrillCluster(await loadInventory(TRIXIE)));
+  });
+
   it('the leader partitioned for 60 s (synchronous): a new leader, 0 lost, the old one streams on its timeline', async () => {
     await syncReady();
     const cluster = new DrillCluster(await loadInventory(TRIXIE));
@@ -115,7 +122,8 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
       table: 'leader_partition_writes',
     });
     console.log(
-      `partition (Debian 13): leader ${r.leader} cut off for 60 s, ${r.newLeader ?? 'none'} took over; writes ` +
+      `partition (Debian 13): leader ${r.leader} cut off for 60 s (etcd led by ${r.etcdLeader ?? '?'}), ` +
+        `${r.newLeader ?? 'none'} took over; writes ` +
         `refused for ${r.outageSeconds.toFixed(1)} s at most (promoted ${r.promotedAfterSeconds ?? '?'} s after the cut, ` +
         `HAProxy up at ${r.routedAfterSeconds ?? '?'} s, writes back at ${r.writesBackAfterSeconds?.toFixed(1) ?? '?'} s); ` +
         `${r.acknowledged} acknowledged, ${r.lost?.length ?? 'unknown'} lost`,
@@ -125,6 +133,8 @@ describe('Debian 13 hosts: deploy, idempotence, the release read from each host,
     expect(r.promotedAfterSeconds).toBeGreaterThan(0);
     expect(r.promotedAfterSeconds).toBeLessThanOrEqual(r.writesBackAfterSeconds ?? 0);
     expect(r.newLeader).not.toBe(r.leader);
+    expect(r.etcdLeader).toBeDefined();
+    expect(r.etcdLeader).not.toBe(r.leader);
     expect(r.lost).toEqual([]);
     // The issue's target is 30 s with this profile (measured by `npm run bench`); this bounds a regression.
     expect(r.outageSeconds).toBeLessThan(45);

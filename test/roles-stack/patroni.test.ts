@@ -337,7 +337,9 @@ describe('the patroni role applies changes by reload, never restart', () => {
     const services = [...(host?.tasks ?? []), ...(host?.handlers.values() ?? [])]
       .filter((t) => t.op.module === 'service')
       .map((t) => t.args as ServiceArgs);
-    expect(services.some((s) => s.state === 'restarted')).toBe(false);
+    // Restarting Patroni stops PostgreSQL (a failover on the leader); pgprov's own small services may restart.
+    expect(services.filter((s) => s.name === 'patroni').map((s) => s.state)).not.toContain('restarted');
+    expect(services.filter((s) => s.name === 'patroni').length).toBeGreaterThan(0);
     expect(taskOf(p, 'patroni', 'pg1', 'Patroni running and enabled').args).toEqual({
       name: 'patroni',
       state: 'started',
@@ -377,6 +379,37 @@ describe('the patroni role applies changes by reload, never restart', () => {
     expect(names.indexOf(launcher)).toBeGreaterThanOrEqual(0);
     expect(names.indexOf(launcher)).toBeLessThan(names.indexOf('Patroni running and enabled'));
     expect(names.indexOf(task)).toBeLessThan(names.indexOf('Patroni running and enabled'));
+  });
+
+  it("keeps etcd's leader off the PostgreSQL leader's host, on hosts that run both", () => {
+    const script = "Script that keeps etcd's leader off the PostgreSQL leader's host";
+    const unit = "Service that keeps etcd's leader off the PostgreSQL leader's host";
+    const running = "etcd's leader kept off the PostgreSQL leader's host";
+    const body = contentOf(plan({ patroni_etcd_leader_apart_interval: 3 }), 'patroni', 'pg2', script);
+    // Asks its own Patroni (verified against the cluster CA, which etcd's folder holds too), every 3 s.
+    expect(body).toContain('api=https://10.231.0.12:8008/leader');
+    expect(body).toContain('--cacert /etc/etcd/pki/ca.crt');
+    expect(body).toMatch(/^ {2}sleep 3$/m);
+    // The move itself is etcd's stop hook, with the reason it is called for.
+    expect(body).toContain(
+      `/usr/local/sbin/pgprov-etcd-handover "away from pg2: PostgreSQL's leader runs here"`,
+    );
+    const p = plan();
+    expect(contentOf(p, 'patroni', 'pg2', unit)).toMatch(/^User=etcd$/m);
+    expect(contentOf(p, 'patroni', 'pg2', unit)).toMatch(/^Restart=always$/m);
+    expect(taskOf(p, 'patroni', 'pg2', running).args).toMatchObject({
+      name: 'pgprov-etcd-leader-apart',
+      state: 'started',
+      enabled: true,
+    });
+    // A PostgreSQL host without etcd has no etcd leader to move: nothing is installed there.
+    const inventory = stackInventory();
+    inventory.groups.etcd_cluster = ['pg1', 'pg2'];
+    const pg3 = inventory.hosts.find((h) => h.name === 'pg3');
+    if (pg3) pg3.groups = pg3.groups.filter((g) => g !== 'etcd_cluster');
+    const apart = planStack(stackInputs(project, assets, inventory));
+    expect(() => taskOf(apart, 'patroni', 'pg3', running)).toThrow();
+    expect(taskOf(apart, 'patroni', 'pg1', running).args).toMatchObject({ state: 'started' });
   });
 });
 
