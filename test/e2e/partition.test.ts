@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assessment } from '../../src/cluster/health.js';
 import { loadInventory } from '../../src/inventory/load.js';
@@ -8,7 +9,7 @@ import { partitionDrill } from '../../src/drill/partition.js';
 import { quorumLossDrill } from '../../src/drill/quorum.js';
 import { labHeal, labNetwork } from '../../src/lab/index.js';
 import { runCli } from '../support/cli.js';
-import { syncReady } from '../support/cluster.js';
+import { patroniMembers, syncReady } from '../support/cluster.js';
 import { etcdLeaderMovedOffPostgresLeader } from '../support/etcd-leader.js';
 import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../support/lab.js';
 
@@ -16,8 +17,8 @@ import { apply, changedTasks, ensureStack, LAB_INVENTORY, onHost } from '../supp
 const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5, patroni_retry_timeout: 5 };
 
 /**
- * A replica cut off while the leader keeps running: the leader must keep taking writes (another replica becomes
- * the synchronous standby) and the replica must catch up when its network comes back. Then etcd loses quorum:
+ * A replica cut off while the leader keeps running: the leader must keep taking writes (in strict mode, another
+ * replica becomes the synchronous standby) and the replica must catch up when its network comes back. Then etcd loses quorum:
  * the leader must stop taking writes, and take them again without losing any when quorum returns.
  *
  * The leader's own partition is tested on Debian 13 (trixie.test.ts) and repeated on both by `npm run bench`
@@ -75,26 +76,47 @@ describe('network partition of a replica, and etcd losing quorum (synchronous mo
     await etcdLeaderMovedOffPostgresLeader(new DrillCluster(await loadInventory(LAB_INVENTORY)));
   });
 
-  it('the synchronous standby cut for 30 s: the leader keeps taking writes, the standby catches up', async () => {
-    await syncReady();
+  // Strict: with no synchronous standby the leader would refuse writes, so it must make the other replica its
+  // synchronous standby while the first is cut off (the issue asks for this with 3 members).
+  it('the synchronous standby cut for 30 s (strict): the leader keeps a synchronous standby and takes writes', async () => {
+    expect((await apply({ extraVars: { ...SYNC, patroni_durability: 'strict' } })).failed).toBe(false);
+    const before = await syncReady();
+    const leader = before.find((m) => m.Role === 'Leader')?.Member as string;
+    const standby = before.find((m) => m.Role === 'Sync Standby')?.Member as string;
     const cluster = new DrillCluster(await loadInventory(LAB_INVENTORY));
-    const r = await partitionDrill(cluster, labNetwork, {
+    let done = false;
+    const drill = partitionDrill(cluster, labNetwork, {
       target: 'replica',
       forMs: 30_000,
       table: 'replica_partition_writes',
+    }).finally(() => {
+      done = true;
     });
+    // The synchronous standbys the leader names while the drill runs (read on the leader, which stays reachable).
+    const standbys = new Set<string>();
+    while (!done) {
+      for (const m of await patroniMembers(leader).catch(() => []))
+        if (m.Role === 'Sync Standby') standbys.add(m.Member);
+      await sleep(2_000);
+    }
+    const r = await drill;
     console.log(
-      `partition: replica ${r.cut} cut off for 30 s; writes refused for ${r.outageSeconds.toFixed(1)} s at most; ` +
+      `partition (strict): replica ${r.cut} cut off for 30 s; synchronous standbys meanwhile: ` +
+        `${[...standbys].join(', ')}; writes refused for ${r.outageSeconds.toFixed(1)} s at most; ` +
         `${r.acknowledged} acknowledged, ${r.lost?.length ?? 'unknown'} lost`,
     );
+    expect(r.cut).toBe(standby);
     expect(r.newLeader).toBe(r.leader);
     expect(r.lost).toEqual([]);
+    const other = before.find((m) => m.Member !== leader && m.Member !== standby)?.Member;
+    expect([...standbys]).toContain(other);
     // Commits wait while the leader still counts the cut standby as connected (wal_sender_timeout), then Patroni
     // makes the other replica the synchronous standby.
     expect(r.outageSeconds).toBeLessThan(30);
     const leaderRow = r.members.find((m) => m.role === 'leader');
     for (const m of r.members.filter((x) => x.role === 'replica'))
       expect(m).toMatchObject({ receiver: 'streaming', timeline: leaderRow?.timeline });
+    expect((await apply({ extraVars: SYNC })).failed).toBe(false);
   });
 
   it('etcd without quorum for 45 s: the leader stops taking writes, and nothing acknowledged is lost', async () => {
