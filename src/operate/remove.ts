@@ -93,7 +93,7 @@ export async function removeHost(
       await session.run(
         host,
         // The units that only serve a member (each may be missing: one that is not there is not an error).
-        sh`systemctl disable --now patroni && for u in pgbackrest pgprov-etcd-leader-apart; do systemctl disable --now $u 2>/dev/null || true; done`,
+        sh`systemctl disable --now patroni && for u in pgbackrest pgprov-etcd-leader-apart pgprov-replica-agent; do systemctl disable --now $u 2>/dev/null || true; done`,
         step,
         {
           timeoutMs: 180_000,

@@ -74,6 +74,57 @@ describe('the whole HA stack on the lab, from bare hosts', () => {
     }
   });
 
+  // Patroni 3.0 (Debian 12) calls a replica whose WAL receiver stopped "running, lag 0" (it judges replayed WAL),
+  // so HAProxy also asks each member's replica agent, which reads pg_stat_wal_receiver.
+  it('a replica that stops streaming leaves the read pool on 5001, and comes back when it streams again', async () => {
+    const members = await patroniMembers();
+    const leader = members.find((m) => m.Role === 'Leader')?.Member as string;
+    const [cut, other] = members.filter((m) => m.Role !== 'Leader').map((m) => m.Member) as [string, string];
+    const balancer = other;
+    const pool = async () =>
+      Object.fromEntries(
+        (
+          await onHost(
+            balancer,
+            `curl -s 'http://127.0.0.1:7000/;csv' | awk -F, '$1 == "postgres_replicas" && $2 ~ /^pg/ { print $2 " " $18 }'`,
+          )
+        )
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ') as [string, string]),
+      );
+    expect(await pool()).toMatchObject({ [cut]: 'UP', [other]: 'UP' });
+    const sql = (q: string) => onHost(leader, `sudo -u postgres psql -XAtc "${q}"`);
+    // The replica cannot log in again once its walsender is ended: its WAL receiver stops, PostgreSQL still runs.
+    await sql('ALTER ROLE replicator NOLOGIN');
+    try {
+      await sql(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = '${cut}'`,
+      );
+      await waitFor(
+        'the replica to leave the read pool',
+        pool,
+        (p) => p[cut]?.startsWith('DOWN') === true,
+        60_000,
+      );
+      expect(await pool()).toMatchObject({ [other]: 'UP' });
+      // HAProxy shows the agent's reason.
+      expect(
+        await onHost(
+          balancer,
+          `curl -s 'http://127.0.0.1:7000/;csv' | awk -F, '$1 == "postgres_replicas" && $2 == "${cut}"'`,
+        ),
+      ).toContain('WAL receiver');
+      // Patroni still has it as a running replica: only PostgreSQL's view tells.
+      const view = (await patroniMembers(leader)).find((m) => m.Member === cut);
+      console.log(`replica ${cut} not streaming: Patroni says "${view?.State}", HAProxy took it out of 5001`);
+      expect(view?.Role).toBe('Replica');
+    } finally {
+      await sql('ALTER ROLE replicator LOGIN');
+    }
+    await waitFor('the replica back in the read pool', pool, (p) => p[cut] === 'UP', 90_000);
+  });
+
   it('pgBackRest: check passes, a full backup through the systemd unit succeeds and info lists it', async () => {
     // pg3 is the lab's repository host (the pgbackrest group); the stanza is encrypted (aes-256-cbc).
     await onHost('pg3', 'sudo -u postgres pgbackrest --stanza=pgprov-lab check');

@@ -95,13 +95,37 @@ describe("the haproxy role's haproxy.cfg", () => {
   it('without PgBouncer, sends clients straight to PostgreSQL, within its max_connections', () => {
     for (const listen of ['postgres_primary', 'postgres_replicas']) {
       expect(
-        section(cfg({ pgbouncer_enabled: false }), listen).filter((l) => l.startsWith('server ')),
+        section(cfg({ pgbouncer_enabled: false }), listen)
+          .filter((l) => l.startsWith('server '))
+          .map((l) => l.replace(/ agent-check .*$/, '')),
       ).toEqual([
         'server pg1 10.231.0.11:5432 check verifyhost pg1 maxconn 90',
         'server pg2 10.231.0.12:5432 check verifyhost pg2 maxconn 90',
         'server pg3 10.231.0.13:5432 check verifyhost pg3 maxconn 90',
       ]);
     }
+  });
+
+  it("keeps a replica in the read pool only while its agent says it streams (Patroni 3.0 can't tell)", () => {
+    const servers = (vars: Record<string, unknown> = {}) =>
+      section(cfg(vars), 'postgres_replicas').filter((l) => l.startsWith('server '));
+    expect(servers()).toEqual([
+      'server pg1 10.231.0.11:6432 check verifyhost pg1 maxconn 2000 agent-check agent-port 8009 agent-inter 2s',
+      'server pg2 10.231.0.12:6432 check verifyhost pg2 maxconn 2000 agent-check agent-port 8009 agent-inter 2s',
+      'server pg3 10.231.0.13:6432 check verifyhost pg3 maxconn 2000 agent-check agent-port 8009 agent-inter 2s',
+    ]);
+    expect(servers({ patroni_replica_agent_port: 9009, haproxy_replica_agent_interval: '5s' })[0]).toMatch(
+      / agent-check agent-port 9009 agent-inter 5s$/,
+    );
+    // The leader's pools do not ask it: its role is what Patroni's /primary decides.
+    for (const listen of ['postgres_primary', 'postgres_replication'])
+      expect(section(cfg(), listen).join('\n')).not.toContain('agent-check');
+    // The agent runs on every member, as postgres, on the member's address and the port HAProxy asks.
+    const unit = contentOf(plan(), 'patroni', 'pg2', 'Service of the replica agent');
+    expect(unit).toMatch(/^User=postgres$/m);
+    expect(unit).toMatch(
+      /^ExecStart=\/usr\/local\/sbin\/pgprov-replica-agent 10\.231\.0\.12 8009 \/usr\/lib\/postgresql\/15\/bin\/psql 5432$/m,
+    );
   });
 
   it('sends port 5001 to the replicas no further behind than a failover may promote, round robin', () => {
