@@ -39,7 +39,8 @@ describe('pgprov-replica-agent', () => {
     );
     await chmod(psql, 0o755);
     await answer('streaming');
-    agent = spawn('python3', [AGENT, '127.0.0.1', String(port), psql, '5433'], { stdio: 'ignore' });
+    // 0: asks PostgreSQL at each connection, so that each answer below is seen at once.
+    agent = spawn('python3', [AGENT, '127.0.0.1', String(port), psql, '5433', '0'], { stdio: 'ignore' });
     await until(
       'the agent to listen',
       () => ask(port).catch(() => ''),
@@ -77,5 +78,31 @@ describe('pgprov-replica-agent', () => {
     await ask(port);
     const args = (await readFile(join(dir, 'args'), 'utf8')).split('\n');
     expect(args.slice(0, 3)).toEqual(['-XAtq', '-p', '5433']);
+  });
+
+  it('asks PostgreSQL at most once per period, whoever asks the agent', async () => {
+    const cached = spawn('python3', [AGENT, '127.0.0.1', String(port + 1), join(dir, 'psql'), '5433'], {
+      stdio: 'ignore',
+    });
+    try {
+      await answer('streaming');
+      await until(
+        'the agent to listen',
+        () => ask(port + 1).catch(() => ''),
+        (l) => l !== '',
+        10_000,
+      );
+      await answer('stopping');
+      // Within the default period (2 s) the answer is the one read before.
+      expect(await ask(port + 1)).toBe('up\n');
+      await until(
+        'the next reading',
+        () => ask(port + 1),
+        (l) => l.startsWith('down'),
+        5_000,
+      );
+    } finally {
+      cached.kill();
+    }
   });
 });
