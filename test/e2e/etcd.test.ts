@@ -144,7 +144,15 @@ describe('etcd on the lab, from bare hosts', () => {
         `sudo journalctl -u etcd -o cat --no-pager --since @${since} | grep '^pgprov:' || true`,
       );
       expect(said).toContain(`pgprov: handed the etcd leadership to ${heir} before stopping`);
-      expect(await leads(heir)).toBe(true);
+      // A member that answers leads afterwards. The heir itself may not: while the old leader's etcd stops
+      // (sometimes until TimeoutStopSec, with a peer cut off) the heir is alone, steps down (check-quorum), and the
+      // two elect again once the old one is back (seen in CI: 4 runs of 9 slow, 1 with the old leader elected).
+      await waitFor(
+        'a member that answers to lead',
+        async () => (await leads(heir)) || (await leads(leader)),
+        (ok) => ok,
+        30_000,
+      );
     } finally {
       await labHeal(cut);
     }
