@@ -51,7 +51,10 @@ const DEFAULTS = {
   patroni_failsafe_mode: false,
 };
 const SYNC = { patroni_durability: 'sync' };
-/** " (etcd led by pg1 at the cut, promoted 21.3 s after the cut, HAProxy up at 23.1 s, writes back at 24.0 s)": where an outage went. */
+/**
+ * " (etcd led by pg1 at the cut, promoted 21.3 s after the cut, HAProxy up at 23.1 s, writes back at 24.0 s)":
+ * where an outage went.
+ */
 const timeline = (r: PartitionResult): string => {
   const parts = [
     r.etcdLeader !== undefined ? `etcd led by ${r.etcdLeader} at the cut` : undefined,

@@ -18,8 +18,8 @@ const SYNC = { patroni_durability: 'sync', patroni_ttl: 20, patroni_loop_wait: 5
 
 /**
  * A replica cut off while the leader keeps running: the leader must keep taking writes (in strict mode, another
- * replica becomes the synchronous standby) and the replica must catch up when its network comes back. Then etcd loses quorum:
- * the leader must stop taking writes, and take them again without losing any when quorum returns.
+ * replica becomes the synchronous standby) and the replica must catch up when its network comes back. Then etcd
+ * loses quorum: the leader must stop taking writes, and take them again without losing any when quorum returns.
  *
  * The leader's own partition is tested on Debian 13 (trixie.test.ts) and repeated on both by `npm run bench`
  * (BENCH_ONLY=partitions). What made it lose writes on Debian 12 is replayed here exactly, and shown prevented.
